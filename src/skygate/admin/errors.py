@@ -1,0 +1,65 @@
+"""Every admin API failure as `{"error": {"code", "message", "fields"?}}` with its status; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from skygate.domain.inputs import describe_validation_errors
+from skygate.errors import FieldError, MalformedRequest, SkygateError, ValidationFailed
+
+__all__ = ["error_response", "install_error_handlers"]
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+
+
+def error_response(status: int, code: str, message: str, fields: list[FieldError] | None = None) -> JSONResponse:
+    body: dict[str, object] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = [{"field": f.field, "message": f.message} for f in fields]
+    headers = {"www-authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def _render(exc: SkygateError) -> JSONResponse:
+    fields = exc.errors if isinstance(exc, ValidationFailed) else None
+    return error_response(exc.status, exc.code, exc.message, fields)
+
+
+async def _on_skygate_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SkygateError)
+    return _render(exc)
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    broken_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if broken_json is not None:
+        detail = (broken_json.get("ctx") or {}).get("error", "")
+        return _render(MalformedRequest(f"the request body is not valid JSON ({detail})"))
+    # The first location element says where the value came from (body, query, path); not a field name.
+    return _render(ValidationFailed(describe_validation_errors(errors, skip_loc=1)))
+
+
+async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), str(exc.detail))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "internal error; the server log has the details")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(SkygateError, _on_skygate_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,44 @@
+"""Builds the ASGI application: mounts the admin API (and later the gateway, OIDC and UI) and owns start-up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from skygate.admin.app import build_admin_app
+from skygate.admin.body_limit import BodyLimit
+from skygate.services.runtime import open_runtime
+from skygate.settings import Settings
+
+__all__ = ["create_app", "create_app_from_env"]
+
+
+async def _healthz(_request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The database must already be migrated (`skygate serve` does it before starting workers)."""
+    admin = build_admin_app()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_runtime(settings) as runtime:
+            app.state.runtime = admin.state.runtime = runtime
+            yield
+
+    routes = [
+        Route("/healthz", _healthz),
+        Mount("/api/v1", app=BodyLimit(admin, settings.admin_max_body_bytes)),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for uvicorn workers: each worker reads the same environment."""
+    return create_app(Settings())

@@ -1,0 +1,1 @@
+"""The `skygate` command line: thin Typer commands over the same services the admin API calls."""

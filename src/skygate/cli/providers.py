@@ -1,0 +1,173 @@
+"""`skygate providers …`: AI providers, from flags or from a JSON body shaped like the admin API's."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from skygate.cli.runner import cli_principal, emit, fail, parse_input, run_service
+from skygate.domain.inputs import ProviderCreate, ProviderPatch
+from skygate.services import providers
+
+__all__ = ["providers_app"]
+
+providers_app = typer.Typer(help="AI providers (Azure OpenAI / Azure AI Foundry).", no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+FromFile = Annotated[
+    str | None, typer.Option("--from-file", help="JSON body as the admin API takes it ('-' reads stdin).")
+]
+ApiBase = Annotated[str | None, typer.Option(help="Azure endpoint; Foundry project endpoints are normalised.")]
+Method = Annotated[str | None, typer.Option(help="api_key | entra_client_secret | workload_identity.")]
+ApiKey = Annotated[str | None, typer.Option(envvar="SKYGATE_PROVIDER_API_KEY", help="Write-only.")]
+ClientSecret = Annotated[str | None, typer.Option(envvar="SKYGATE_PROVIDER_CLIENT_SECRET", help="Write-only.")]
+Models = Annotated[
+    list[str] | None,
+    typer.Option("--model", help="DEPLOYMENT:API[:ALIAS], API = chat_completions|responses|messages."),
+]
+Headers = Annotated[list[str] | None, typer.Option("--header", help="NAME=VALUE sent upstream.")]
+DefaultRegistry = Annotated[bool | None, typer.Option("--default-registry/--no-default-registry")]
+
+
+def _read_body(source: str | None) -> dict[str, Any]:
+    if source is None:
+        return {}
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+        body = json.loads(text)
+    except OSError as exc:
+        fail(f"--from-file: cannot read {source}: {exc.strerror}")
+    except json.JSONDecodeError as exc:
+        fail(f"--from-file: not valid JSON ({exc})")
+    if not isinstance(body, dict):
+        fail("--from-file: must hold a JSON object")
+    return body
+
+
+def _model(spec: str) -> dict[str, str]:
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not all(parts):
+        fail(f"--model {spec!r}: expected DEPLOYMENT:API or DEPLOYMENT:API:ALIAS")
+    entry = {"deployment": parts[0], "api": parts[1]}
+    return entry | ({"alias": parts[2]} if len(parts) == 3 else {})
+
+
+def _header(spec: str) -> tuple[str, str]:
+    name, sep, value = spec.partition("=")
+    if not sep or not name:
+        fail(f"--header {spec!r}: expected NAME=VALUE")
+    return name, value
+
+
+def _body_from_flags(base: dict[str, Any], flags: dict[str, Any], auth: dict[str, Any]) -> dict[str, Any]:
+    """Flags override the file; only flags that were given take part (so a PATCH stays partial)."""
+    body = dict(base)
+    body.update({k: v for k, v in flags.items() if v is not None})
+    given_auth = {k: v for k, v in auth.items() if v is not None}
+    if given_auth:
+        body["auth"] = {**body.get("auth", {}), **given_auth}
+    return body
+
+
+def _line(p: dict[str, Any]) -> str:
+    secret = f"…{p['auth']['secret_preview']}" if p["auth"].get("secret_preview") else "-"
+    return f"{p['id']}  {p['name']}  {p['scope']}  {p['auth']['method']}  {p['api_base']}  secret={secret}"
+
+
+@providers_app.command("create")
+def create(
+    name: Annotated[str | None, typer.Argument(help="Provider name (or give it in --from-file).")] = None,
+    org: Annotated[str | None, typer.Option(help="Organization id or name (org-level provider).")] = None,
+    project: Annotated[str | None, typer.Option(help="Project id (project-level provider).")] = None,
+    api_base: ApiBase = None, auth_method: Method = None, api_key: ApiKey = None,
+    tenant_id: str | None = None, client_id: str | None = None, client_secret: ClientSecret = None,
+    scope: str | None = None, subject_suffix: str | None = None, authority_host: str | None = None,
+    default_registry: DefaultRegistry = None, model: Models = None, api_version: str | None = None,
+    header: Headers = None, from_file: FromFile = None, as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Create an organization or project provider."""
+    if (org is None) == (project is None):
+        fail("give exactly one of --org (organization provider) or --project (project provider)")
+    flags = {
+        "name": name, "type": "azure", "api_base": api_base, "include_default_registry": default_registry,
+        "models": [_model(m) for m in model] if model else None, "api_version": api_version,
+        "additional_headers": dict(_header(h) for h in header) if header else None,
+    }  # fmt: skip
+    auth = {
+        "method": auth_method,
+        "api_key": api_key,
+        "tenant_id": tenant_id,
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "scope": scope,
+        "subject_suffix": subject_suffix,
+        "authority_host": authority_host,
+    }
+    body = parse_input(ProviderCreate, _body_from_flags(_read_body(from_file), flags, auth))
+    created = run_service(
+        lambda rt: providers.create_provider(rt, cli_principal(), body, org_ref=org, project_ref=project)
+    )
+    emit(created.public(), as_json, _line)
+
+
+@providers_app.command("update")
+def update(
+    provider_id: str,
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    api_base: ApiBase = None, auth_method: Method = None, api_key: ApiKey = None,
+    tenant_id: str | None = None, client_id: str | None = None, client_secret: ClientSecret = None,
+    scope: str | None = None, subject_suffix: str | None = None, authority_host: str | None = None,
+    default_registry: DefaultRegistry = None, model: Models = None, api_version: str | None = None,
+    header: Headers = None, from_file: FromFile = None, as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Change a provider; omitted settings, and the secret, are kept."""
+    flags = {
+        "name": name, "api_base": api_base, "include_default_registry": default_registry,
+        "models": [_model(m) for m in model] if model else None, "api_version": api_version,
+        "additional_headers": dict(_header(h) for h in header) if header else None,
+    }  # fmt: skip
+    auth = {
+        "method": auth_method,
+        "api_key": api_key,
+        "tenant_id": tenant_id,
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "scope": scope,
+        "subject_suffix": subject_suffix,
+        "authority_host": authority_host,
+    }
+    patch = parse_input(ProviderPatch, _body_from_flags(_read_body(from_file), flags, auth))
+    updated = run_service(lambda rt: providers.update_provider(rt, cli_principal(), provider_id, patch))
+    emit(updated.public(), as_json, _line)
+
+
+@providers_app.command("list")
+def list_(
+    org: Annotated[str | None, typer.Option(help="Organization id or name.")] = None,
+    project: Annotated[str | None, typer.Option(help="Project id.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Organization providers (--org) or a project's own providers (--project)."""
+    if (org is None) == (project is None):
+        fail("give exactly one of --org or --project")
+    rows = run_service(lambda rt: providers.list_providers(rt, cli_principal(), org_ref=org, project_ref=project))
+    emit([p.public() for p in rows], as_json, lambda rs: "\n".join(_line(r) for r in rs) or "(none)")
+
+
+@providers_app.command("get")
+def get(provider_id: str, as_json: JsonFlag = False) -> None:
+    emit(
+        run_service(lambda rt: providers.get_provider(rt, cli_principal(), provider_id)).public(),
+        as_json,
+        _line,
+    )
+
+
+@providers_app.command("delete")
+def delete(provider_id: str, as_json: JsonFlag = False) -> None:
+    run_service(lambda rt: providers.delete_provider(rt, cli_principal(), provider_id))
+    emit({"id": provider_id, "deleted": True}, as_json, lambda d: f"deleted {d['id']}")

@@ -1,0 +1,1 @@
+"""Plain records and the rules that govern them; no web, store or network code."""

@@ -1,0 +1,1 @@
+"""Logging (with redaction), and later metrics and tracing."""
