@@ -20,6 +20,8 @@ def build_admin_app() -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        # A JSON body without a Content-Type header (a bare `curl --data-binary`) is still read as JSON.
+        strict_content_type=False,
     )
     install_error_handlers(app)
     for module in (orgs, keys, providers, registry):

@@ -46,7 +46,7 @@ def _apply(rt: Runtime, provider: Provider, valid: ValidatedProvider, actor: str
             secret_updated_at=now,
             secret_updated_by=actor,
         )
-    if valid.drop_secret:
+    if valid.drop_secret and provider.sealed_secret is not None:
         return replace(
             updated,
             sealed_secret=None,
