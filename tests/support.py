@@ -23,7 +23,6 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from skygate.app import create_app
-from skygate.observability.logging import RedactingFilter
 from skygate.settings import Settings
 from skygate.store.migrate import upgrade
 
@@ -72,12 +71,11 @@ def fresh_database(backend: str, tmp: Path) -> Iterator[str]:
 
 
 class LogCapture(logging.Handler):
-    """Every formatted log line the server process emitted during a test session."""
+    """Every log line the server emitted, unredacted: canary tests must see what the code itself wrote."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[str] = []
-        self.addFilter(RedactingFilter())
         self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
