@@ -19,21 +19,46 @@ def test_secrets_never_leave_in_plaintext(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'skygate.db'}")
     with running_gateway(settings) as gw:
         org = make_org(gw)
-        entra = {"method": "entra_client_secret", "tenant_id": TENANT, "client_id": CLIENT,
-                 "client_secret": client_secret}  # fmt: skip
+        entra = {
+            "method": "entra_client_secret",
+            "tenant_id": TENANT,
+            "client_id": CLIENT,
+            "client_secret": client_secret,
+        }
         with gw.api() as api:
-            key_provider = api.post(f"/orgs/{org.id}/providers", json=azure_key_provider(auth={
-                "method": "api_key", "api_key": api_key}))  # fmt: skip
+            key_provider = api.post(
+                f"/orgs/{org.id}/providers", json=azure_key_provider(auth={"method": "api_key", "api_key": api_key})
+            )
             assert key_provider.status_code == 201
-            assert api.post(f"/projects/{org.project_id}/providers", json=azure_key_provider(auth=entra)).status_code == 201
+            assert (
+                api.post(f"/projects/{org.project_id}/providers", json=azure_key_provider(auth=entra)).status_code
+                == 201
+            )
             provider_id = key_provider.json()["id"]
             # Failures must not echo what was sent either.
-            assert api.post(f"/orgs/{org.id}/providers", json=azure_key_provider(
-                api_base="http://nope", auth={"method": "api_key", "api_key": api_key})).status_code == 422  # fmt: skip
-            assert api.post(f"/orgs/{org.id}/providers", json=azure_key_provider(
-                auth={"method": "api_key", "api_key": api_key + " x"})).status_code == 422  # fmt: skip
-            assert api.post(f"/orgs/{org.id}/providers", json=azure_key_provider(
-                auth={"method": "api_key", "api_key": 12345, "client_secret": client_secret})).status_code == 422  # fmt: skip
+            assert (
+                api.post(
+                    f"/orgs/{org.id}/providers",
+                    json=azure_key_provider(api_base="http://nope", auth={"method": "api_key", "api_key": api_key}),
+                ).status_code
+                == 422
+            )
+            assert (
+                api.post(
+                    f"/orgs/{org.id}/providers",
+                    json=azure_key_provider(auth={"method": "api_key", "api_key": api_key + " x"}),
+                ).status_code
+                == 422
+            )
+            assert (
+                api.post(
+                    f"/orgs/{org.id}/providers",
+                    json=azure_key_provider(
+                        auth={"method": "api_key", "api_key": 12345, "client_secret": client_secret}
+                    ),
+                ).status_code
+                == 422
+            )
             assert api.patch(f"/providers/{provider_id}", json={"auth": {"api_key": rotated}}).status_code == 200
             api.get(f"/providers/{provider_id}")
             api.get(f"/orgs/{org.id}/providers")
@@ -58,7 +83,8 @@ def test_secrets_never_leave_in_plaintext(tmp_path: Path) -> None:
 
 def test_log_redaction_masks_credential_shapes() -> None:
     line = redact(
-        "auth Bearer abcdefghijklmnop key=sk-sg-0123456789abcdefABCDEF api-key: 9f8e7d6c5b4a client_secret=hunter2hunter2"
+        "auth Bearer abcdefghijklmnop key=sk-sg-0123456789abcdefABCDEF "
+        "api-key: 9f8e7d6c5b4a client_secret=hunter2hunter2"
     )
     for leaked in ("abcdefghijklmnop", "sk-sg-0123456789", "9f8e7d6c5b4a", "hunter2hunter2"):
         assert leaked not in line

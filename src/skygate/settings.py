@@ -16,7 +16,7 @@ def _default_data_dir() -> Path:
 class Settings(BaseSettings):
     """Every knob of an instance. Nothing else in the code reads the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="SKYGATE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SKYGATE_", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     database_url: str | None = None

@@ -56,7 +56,9 @@ def test_new_key_is_shown_once_and_listed_by_prefix_only(gateway: Gateway, org: 
 def test_key_bound_to_a_project_of_another_org_is_refused(gateway: Gateway, org: OrgFixture) -> None:
     with gateway.api() as api:
         other = api.post("/orgs", json={"name": unique("other")}).json()
-        response = api.post(f"/orgs/{other['id']}/keys", json={"name": "x", "role": "invoke", "project_id": org.project_id})
+        response = api.post(
+            f"/orgs/{other['id']}/keys", json={"name": "x", "role": "invoke", "project_id": org.project_id}
+        )
     assert response.status_code == 422
     assert response.json()["error"]["fields"][0]["field"] == "project_id"
 
@@ -96,9 +98,26 @@ def test_openapi_describes_the_admin_api(gateway: Gateway) -> None:
     with gateway.api(anonymous=True) as api:
         spec = api.get("/openapi.json").json()
     assert spec["servers"] == [{"url": "/api/v1"}]
-    for path in ["/orgs", "/orgs/{org}/projects", "/orgs/{org}/keys", "/keys/{key_id}", "/orgs/{org}/providers",
-                 "/projects/{project}/providers", "/providers/{provider_id}", "/registry/azure", "/orgs/{org}/audit"]:
+    for path in [
+        "/orgs",
+        "/orgs/{org}/projects",
+        "/orgs/{org}/keys",
+        "/keys/{key_id}",
+        "/orgs/{org}/providers",
+        "/projects/{project}/providers",
+        "/providers/{provider_id}",
+        "/registry/azure",
+        "/orgs/{org}/audit",
+    ]:
         assert path in spec["paths"], path
     auth_schema = spec["components"]["schemas"]["AuthInput"]["properties"]
-    assert set(auth_schema) >= {"method", "api_key", "tenant_id", "client_id", "client_secret", "scope",
-                                "subject_suffix", "authority_host"}
+    assert set(auth_schema) >= {
+        "method",
+        "api_key",
+        "tenant_id",
+        "client_id",
+        "client_secret",
+        "scope",
+        "subject_suffix",
+        "authority_host",
+    }

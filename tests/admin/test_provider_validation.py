@@ -6,8 +6,17 @@ from typing import Any
 
 import pytest
 
-from tests.support import CLIENT, PUBLIC_URL, TENANT, Gateway, OrgFixture, azure_key_provider, make_org, \
-    make_settings, running_gateway  # fmt: skip
+from tests.support import (
+    CLIENT,
+    PUBLIC_URL,
+    TENANT,
+    Gateway,
+    OrgFixture,
+    azure_key_provider,
+    make_org,
+    make_settings,
+    running_gateway,
+)
 
 ENTRA = {"method": "entra_client_secret", "tenant_id": TENANT, "client_id": CLIENT, "client_secret": "s" * 40}
 WI = {"method": "workload_identity", "tenant_id": TENANT, "client_id": CLIENT, "subject_suffix": "prod-eastus"}

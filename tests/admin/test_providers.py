@@ -40,9 +40,11 @@ def test_patch_without_the_secret_keeps_it(gateway: Gateway, org: OrgFixture) ->
         created = api.post(f"/orgs/{org.id}/providers", json=azure_key_provider()).json()
         patched = api.patch(
             f"/providers/{created['id']}",
-            json={"models": [{"deployment": "claude-sonnet-4-5", "api": "messages", "alias": "claude"}],
-                  "api_version": "2024-10-21"},
-        )  # fmt: skip
+            json={
+                "models": [{"deployment": "claude-sonnet-4-5", "api": "messages", "alias": "claude"}],
+                "api_version": "2024-10-21",
+            },
+        )
     assert patched.status_code == 200, patched.text
     after = patched.json()
     assert after["auth"]["secret_fingerprint"] == created["auth"]["secret_fingerprint"]

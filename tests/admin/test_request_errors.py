@@ -45,9 +45,7 @@ def test_chunked_body_over_the_limit_is_a_413(gateway: Gateway, org: OrgFixture)
             yield b" " * 65536
 
     with gateway.api() as api:
-        response = api.post(
-            f"/orgs/{org.id}/providers", content=chunks(), headers={"content-type": "application/json"}
-        )
+        response = api.post(f"/orgs/{org.id}/providers", content=chunks(), headers={"content-type": "application/json"})
     assert response.status_code == 413
 
 

@@ -46,7 +46,9 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if not _is_json(request.headers.get("content-type")) and any(e.get("loc") == ("body",) for e in errors):
-        return error_response(415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json")
+        return error_response(
+            415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json"
+        )
     broken_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
     if broken_json is not None:
         detail = (broken_json.get("ctx") or {}).get("error", "")
