@@ -83,7 +83,7 @@ def demo(host: Host = "127.0.0.1", port: Port = 8080) -> None:
     seeded = asyncio.run(_seed(settings))
     base = f"http://{host}:{port}/api/v1"
     typer.echo(f"""
-skygate demo — data in {data_dir} (deleted never; it is a temp dir)
+skygate demo — data in {data_dir} (a temporary directory; remove it when done)
 
   admin key (org 'demo'):  {seeded["admin_key"]}
   invoke key (demo-app):   {seeded["invoke_key"]}
