@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import secrets
+import shutil
 import socket
 import threading
 import time
@@ -182,3 +183,8 @@ def azure_key_provider(name: str | None = None, **overrides: Any) -> dict[str, A
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "0b5e3a61-2d0c-4a39-9a3f-6f2b35d0c9a1"
+
+
+def skygate_executable() -> str:
+    """The installed console script, as users run it."""
+    return shutil.which("skygate") or str(Path(os.environ.get("VIRTUAL_ENV", ".venv")) / "bin" / "skygate")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from skygate.cli.main import app
-from tests.support import fresh_database, make_settings, running_gateway
+from tests.support import fresh_database, make_settings, running_gateway, skygate_executable
 
 CANARY = "CANARYCLI" + "x7" * 16
 
@@ -188,7 +187,7 @@ def test_rotating_the_master_key_keeps_secrets_and_keys_working(cli: Cli, tmp_pa
 
 
 def test_console_script_is_installed_and_fails_with_exit_code(tmp_path: Path) -> None:
-    exe = shutil.which("skygate") or str(Path(os.environ.get("VIRTUAL_ENV", ".venv")) / "bin" / "skygate")
+    exe = skygate_executable()
     env = os.environ | {"SKYGATE_DATA_DIR": str(tmp_path), "SKYGATE_DATABASE_URL": ""}
     help_run = subprocess.run([exe, "--help"], capture_output=True, text=True, env=env, check=False)
     assert help_run.returncode == 0
