@@ -81,7 +81,7 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("bad header name", azure_key_provider(additional_headers={"bad header": "x"}),
      "additional_headers.bad header", "not a valid HTTP header name"),
     ("header line break", azure_key_provider(additional_headers={"x-team": "a\r\nb: c"}),
-     "additional_headers.x-team", "line breaks"),
+     "additional_headers.x-team", "without line breaks"),
     ("bad name", azure_key_provider(name="has space"), "name", "letters, digits"),
 ]  # fmt: skip
 

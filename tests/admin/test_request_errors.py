@@ -94,3 +94,39 @@ def test_form_bodies_are_a_415_and_bare_json_bodies_are_accepted(gateway: Gatewa
         # No Content-Type at all: read as JSON, as curl users expect.
         assert api.post(f"/orgs/{org.id}/projects", content=b'{"name": "web3"}').status_code == 201
         assert [p["name"] for p in api.get(f"/orgs/{org.id}/projects").json()["data"]] == ["web", "web3"]
+
+
+def test_values_a_database_cannot_hold_are_refused_or_not_found(gateway: Gateway, org: OrgFixture) -> None:
+    with gateway.api() as api:
+        for path in ("/orgs/a%00b", "/providers/prov_%00", "/projects/p%00/providers", "/orgs/a%00b/keys"):
+            assert api.get(path).status_code == 404, path
+        assert api.delete("/keys/key_%00").status_code == 404
+        response = api.post(f"/orgs/{org.id}/keys", json={"name": "a\u0000b", "role": "invoke"})
+        assert response.status_code == 422
+        assert response.json()["error"]["fields"][0]["field"] == "name"
+
+
+def test_non_finite_numbers_are_refused(gateway: Gateway, org: OrgFixture) -> None:
+    for literal in (b"1e999", b"NaN", b"Infinity"):
+        body = (
+            b'{"name": "m", "type": "azure", "api_base": "https://c.openai.azure.com", '
+            b'"auth": {"method": "api_key", "api_key": "kkkkkkkkkkkkkkkk"}, '
+            b'"models": [{"deployment": "d", "api": "responses", "input_cost_per_mtok": ' + literal + b"}]}"
+        )
+        with gateway.api() as api:
+            response = api.post(f"/orgs/{org.id}/providers", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 422, (literal, response.text)
+        assert response.json()["error"]["fields"][0]["field"] == "models.0.input_cost_per_mtok"
+
+
+def test_control_characters_and_non_ascii_header_values_are_refused(gateway: Gateway, org: OrgFixture) -> None:
+    cases = [
+        (azure_key_provider(api_base="https://c.openai.azure.com/\u0000"), "api_base"),
+        (azure_key_provider(api_base="https://c.openai.azure.com/a b"), "api_base"),
+        (azure_key_provider(additional_headers={"x-team": "caf\u00e9"}), "additional_headers.x-team"),
+    ]
+    with gateway.api() as api:
+        for body, field in cases:
+            response = api.post(f"/orgs/{org.id}/providers", json=body)
+            assert response.status_code == 422, response.text
+            assert response.json()["error"]["fields"][0]["field"] == field

@@ -39,13 +39,14 @@ _SECRET_FIELDS = frozenset({"api_key", "client_secret"})
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _DOMAIN = re.compile(r"[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+")
 _SUBJECT_SUFFIX = re.compile(r"[A-Za-z0-9._-]{1,64}")
-_SCOPE = re.compile(r"\S+/\.default")
+_SCOPE = re.compile(r"[\x21-\x7e]+/\.default")
 _SECRET_TEXT = re.compile(r"[\x21-\x7e]{1,1024}")
 _DEPLOYMENT = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _ALIAS = re.compile(r"[A-Za-z0-9._:/@-]{1,128}")
 _API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")
 # Headers skygate owns: auth, framing and our own namespace (SPEC §4).
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]{0,4096}")
 _RESERVED_HEADERS = frozenset(
     {
         "authorization",
@@ -200,8 +201,8 @@ def _check_headers(headers: dict[str, str]) -> list[FieldError]:
             errors.append(FieldError(field, "is not a valid HTTP header name"))
         elif name.lower() in _RESERVED_HEADERS or name.lower().startswith("x-skygate-"):
             errors.append(FieldError(field, "is set by skygate and cannot be overridden"))
-        if any(c in value for c in "\r\n\x00"):
-            errors.append(FieldError(field, "must not contain line breaks"))
+        if not _HEADER_VALUE.fullmatch(value):
+            errors.append(FieldError(field, "must be printable ASCII without line breaks"))
     return errors
 
 

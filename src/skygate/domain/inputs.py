@@ -41,10 +41,19 @@ def _check_name(value: str) -> str:
 Name = Annotated[str, AfterValidator(_check_name)]
 
 
+def _check_label(value: str) -> str:
+    if not value.strip() or not value.isprintable():
+        raise ValueError("must be 1-128 printable characters")
+    return value
+
+
+Label = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_check_label)]
+
+
 class StrictModel(BaseModel):
     """Unknown fields are refused (a typo must not be silently dropped) and JSON types are not coerced."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class OrgCreate(StrictModel):
@@ -62,7 +71,7 @@ class ProjectCreate(StrictModel):
 
 
 class KeyCreate(StrictModel):
-    name: Annotated[str, Field(min_length=1, max_length=128)]
+    name: Label
     role: Literal["admin", "invoke"]
     project_id: str | None = None
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from skygate.domain.records import GatewayKey
-from skygate.store.tables import admin_tokens, gateway_keys
+from skygate.store.tables import admin_tokens, can_hold, gateway_keys
 
 __all__ = [
     "admin_token_exists",
@@ -47,6 +47,8 @@ async def insert_key(conn: AsyncConnection, key: GatewayKey, key_hash: str) -> N
 
 
 async def find_key(conn: AsyncConnection, key_id: str) -> GatewayKey | None:
+    if not can_hold(key_id):
+        return None
     row = (await conn.execute(sa.select(gateway_keys).where(gateway_keys.c.id == key_id))).first()
     return _key(row) if row else None
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from skygate.domain.records import Org, Project
-from skygate.store.tables import orgs, projects
+from skygate.store.tables import can_hold, orgs, projects
 
 __all__ = [
     "find_org",
@@ -51,6 +51,8 @@ async def update_org(conn: AsyncConnection, org: Org) -> None:
 
 async def find_org(conn: AsyncConnection, id_or_name: str) -> Org | None:
     """Ids are tried first; names never look like ids (`org_` + 22 base62 characters)."""
+    if not can_hold(id_or_name):
+        return None
     row = (await conn.execute(sa.select(orgs).where(orgs.c.id == id_or_name))).first()
     if row is None:
         row = (await conn.execute(sa.select(orgs).where(orgs.c.name == id_or_name))).first()
@@ -72,6 +74,8 @@ async def insert_project(conn: AsyncConnection, project: Project) -> None:
 
 async def find_project(conn: AsyncConnection, id_or_name: str, org_id: str | None = None) -> Project | None:
     """By id anywhere, or by name within `org_id` (names are only unique inside an org)."""
+    if not can_hold(id_or_name):
+        return None
     row = (await conn.execute(sa.select(projects).where(projects.c.id == id_or_name))).first()
     if row is None and org_id is not None:
         query = sa.select(projects).where(projects.c.org_id == org_id, projects.c.name == id_or_name)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from skygate.domain.records import Provider
-from skygate.store.tables import providers
+from skygate.store.tables import can_hold, providers
 
 __all__ = ["delete_provider", "find_provider", "list_providers", "save_provider", "scope_name_taken"]
 
@@ -51,6 +51,8 @@ async def save_provider(conn: AsyncConnection, provider: Provider, *, new: bool)
 
 
 async def find_provider(conn: AsyncConnection, provider_id: str) -> Provider | None:
+    if not can_hold(provider_id):
+        return None
     row = (await conn.execute(sa.select(providers).where(providers.c.id == provider_id))).first()
     return _provider(row) if row else None
 

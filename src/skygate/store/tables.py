@@ -11,6 +11,7 @@ from sqlalchemy.engine import Dialect
 __all__ = [
     "admin_tokens",
     "audit_events",
+    "can_hold",
     "gateway_keys",
     "instance_secrets",
     "metadata",
@@ -36,6 +37,11 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def can_hold(text: str) -> bool:
+    """PostgreSQL text cannot hold NUL; a lookup by such a value can only miss, so callers answer 'not found'."""
+    return "\x00" not in text
 
 
 metadata = sa.MetaData(

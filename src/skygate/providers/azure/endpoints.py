@@ -66,6 +66,8 @@ def _strip_path(path: str) -> str:
 
 
 def _split(raw: str) -> tuple[str, str, int | None, str]:
+    if not raw.strip().isprintable() or " " in raw.strip() or len(raw) > 2048:
+        raise EndpointError("must be a URL of at most 2048 characters without spaces or control characters")
     try:
         parts = urlsplit(raw.strip())
         port = parts.port
