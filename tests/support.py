@@ -188,3 +188,20 @@ CLIENT = "0b5e3a61-2d0c-4a39-9a3f-6f2b35d0c9a1"
 def skygate_executable() -> str:
     """The installed console script, as users run it."""
     return shutil.which("skygate") or str(Path(os.environ.get("VIRTUAL_ENV", ".venv")) / "bin" / "skygate")
+
+
+def stored_secret(settings: Settings, provider_id: str) -> str | None:
+    """Open a provider's sealed secret the way the gateway will: proves what is stored, not just its fingerprint."""
+    from skygate.crypto import open_secret
+    from skygate.services.runtime import open_runtime
+    from skygate.store.providers import find_provider
+
+    async def read() -> str | None:
+        async with open_runtime(settings) as rt, rt.engine.connect() as conn:
+            provider = await find_provider(conn, provider_id)
+            assert provider is not None
+            if provider.sealed_secret is None:
+                return None
+            return open_secret(rt.keyring.masters, provider.sealed_secret, f"provider:{provider_id}:secret")
+
+    return asyncio.run(read())

@@ -53,7 +53,7 @@ def test_tampered_ciphertext_is_refused() -> None:
 def test_rewrap_moves_the_data_key_and_keeps_the_ciphertext() -> None:
     old, new = MasterKey.generate(), MasterKey.generate()
     sealed = seal_secret(old, "value", "c")
-    moved = rewrap_secret(sealed, old, new)
+    moved = rewrap_secret(sealed, {old.key_id: old}, new)
     assert SealedSecret.parse(moved).ciphertext == SealedSecret.parse(sealed).ciphertext
     assert SealedSecret.parse(moved).key_id == new.key_id
     assert open_secret({new.key_id: new}, moved, "c") == "value"

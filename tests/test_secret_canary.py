@@ -89,3 +89,20 @@ def test_log_redaction_masks_credential_shapes() -> None:
     for leaked in ("abcdefghijklmnop", "sk-sg-0123456789", "9f8e7d6c5b4a", "hunter2hunter2"):
         assert leaked not in line
     assert line.count("[redacted]") == 4
+
+
+def test_tracebacks_are_redacted_too() -> None:
+    import logging
+
+    from skygate.observability.logging import RedactingFilter
+
+    try:
+        raise ValueError("upstream said: Bearer abcdefghijklmnopqrstuvwxyz")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("t", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    RedactingFilter().filter(record)
+    formatted = logging.Formatter().format(record)
+    assert "ValueError" in formatted
+    assert "abcdefghijklmnopqrstuvwxyz" not in formatted

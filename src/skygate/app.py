@@ -12,6 +12,7 @@ from starlette.routing import Mount, Route
 
 from skygate.admin.app import build_admin_app
 from skygate.admin.body_limit import BodyLimit
+from skygate.observability.logging import configure_logging
 from skygate.services.runtime import open_runtime
 from skygate.settings import Settings
 
@@ -40,5 +41,7 @@ def create_app(settings: Settings) -> Starlette:
 
 
 def create_app_from_env() -> Starlette:
-    """Factory for uvicorn workers: each worker reads the same environment."""
-    return create_app(Settings())
+    """Factory for uvicorn workers: each worker process reads the same environment and sets up its own logging."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -126,7 +126,8 @@ def _unwrap(masters: dict[str, MasterKey], sealed: SealedSecret) -> bytes:
     if master is None:
         raise StartupError(
             f"a stored secret is sealed with master key {sealed.key_id}, which is not configured; "
-            "set SKYGATE_MASTER_KEY to the key in use when it was stored"
+            "set SKYGATE_MASTER_KEY to the key in use when it was stored (instances sharing a database "
+            "need the same SKYGATE_MASTER_KEY)"
         )
     try:
         return _decrypt(master.key, sealed.wrapped_key, _wrap_aad(sealed.key_id))
@@ -143,12 +144,12 @@ def open_secret(masters: dict[str, MasterKey], sealed_text: str, context: str) -
         raise StartupError(f"a stored secret does not belong to {context!r} (tampered or moved)") from exc
 
 
-def rewrap_secret(sealed_text: str, old: MasterKey, new: MasterKey) -> str:
-    """Re-wrap the data key under `new`; the ciphertext itself is untouched."""
+def rewrap_secret(sealed_text: str, openers: dict[str, MasterKey], new: MasterKey) -> str:
+    """Re-wrap the data key under `new` (opening it with whichever of `openers` sealed it); the ciphertext stays."""
     sealed = SealedSecret.parse(sealed_text)
     if sealed.key_id == new.key_id:
         return sealed_text
-    data_key = _unwrap({old.key_id: old}, sealed)
+    data_key = _unwrap(openers, sealed)
     wrapped = _encrypt(new.key, data_key, _wrap_aad(new.key_id))
     return SealedSecret(new.key_id, wrapped, sealed.ciphertext).serialise()
 

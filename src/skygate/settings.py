@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -39,9 +40,14 @@ class Settings(BaseSettings):
 
     @field_validator("public_url")
     @classmethod
-    def _strip_public_url(cls, value: str | None) -> str | None:
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("SKYGATE_PUBLIC_URL must be an http(s) URL without query or fragment")
         # The OIDC issuer must equal SKYGATE_PUBLIC_URL exactly, so one canonical form: no trailing slash.
-        return value.rstrip("/") if value else None
+        return value.rstrip("/")
 
     @property
     def effective_database_url(self) -> str:

@@ -63,6 +63,26 @@ def test_key_bound_to_a_project_of_another_org_is_refused(gateway: Gateway, org:
     assert response.json()["error"]["fields"][0]["field"] == "project_id"
 
 
+def test_admin_keys_cannot_be_bound_to_a_project(gateway: Gateway, org: OrgFixture) -> None:
+    with gateway.api() as api:
+        response = api.post(f"/orgs/{org.id}/keys", json={"name": "x", "role": "admin", "project_id": org.project_id})
+    assert response.status_code == 422
+    [error] = response.json()["error"]["fields"]
+    assert error["field"] == "project_id"
+    assert "only invoke keys" in error["message"]
+
+
+def test_renaming_onto_a_taken_name_does_not_say_whose_it_is(gateway: Gateway, org: OrgFixture) -> None:
+    with gateway.api() as api:
+        other = api.post("/orgs", json={"name": unique("other")}).json()
+    with gateway.api(org.admin_key) as api:
+        response = api.patch(f"/orgs/{org.id}", json={"name": other["name"]})
+        assert response.status_code == 409
+        assert "not available" in response.json()["error"]["message"]
+        assert "organization" not in response.json()["error"]["message"]
+        assert api.get(f"/orgs/{org.id}").json()["name"] == org.name
+
+
 def test_key_role_must_be_admin_or_invoke(gateway: Gateway, org: OrgFixture) -> None:
     with gateway.api() as api:
         response = api.post(f"/orgs/{org.id}/keys", json={"name": "x", "role": "owner"})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.support import CLIENT, TENANT, Gateway, OrgFixture, azure_key_provider, unique
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.support import CLIENT, TENANT, Gateway, OrgFixture, azure_key_provider, stored_secret, unique
 
 SECRET = "k" * 28 + "WXYZ"
 
@@ -152,3 +154,52 @@ def test_changes_are_audited_without_secret_values(gateway: Gateway, org: OrgFix
     text = str(events)
     assert SECRET not in text
     assert "z" * 32 not in text
+
+
+def test_patch_keeps_the_secret_itself_not_just_its_fingerprint(gateway: Gateway, org: OrgFixture) -> None:
+    with gateway.api() as api:
+        created = api.post(f"/orgs/{org.id}/providers", json=azure_key_provider()).json()
+        api.patch(f"/providers/{created['id']}", json={"include_default_registry": False, "api_version": "2024-10-21"})
+    assert stored_secret(gateway.settings, created["id"]) == SECRET
+
+
+def test_a_kept_secret_does_not_follow_the_provider_to_a_new_destination(gateway: Gateway, org: OrgFixture) -> None:
+    entra = {"method": "entra_client_secret", "tenant_id": TENANT, "client_id": CLIENT, "client_secret": "c" * 40}
+    with gateway.api() as api:
+        keyed = api.post(f"/orgs/{org.id}/providers", json=azure_key_provider()).json()
+        moved = api.patch(f"/providers/{keyed['id']}", json={"api_base": "https://elsewhere.openai.azure.com"})
+        assert moved.status_code == 422
+        [error] = moved.json()["error"]["fields"]
+        assert error["field"] == "auth.api_key"
+        assert "another host" in error["message"]
+        # Same host, another path form: the destination is unchanged, so the secret stays.
+        same = api.patch(f"/providers/{keyed['id']}", json={"api_base": "https://contoso.openai.azure.com/openai/v1"})
+        assert same.status_code == 200
+        # Moving with the secret re-sent is fine.
+        resent = api.patch(
+            f"/providers/{keyed['id']}",
+            json={"api_base": "https://elsewhere.openai.azure.com", "auth": {"api_key": "r" * 32}},
+        )
+        assert resent.status_code == 200
+        client = api.post(f"/orgs/{org.id}/providers", json=azure_key_provider(auth=entra)).json()
+        retenant = api.patch(f"/providers/{client['id']}", json={"auth": {"tenant_id": "contoso.onmicrosoft.com"}})
+        assert retenant.status_code == 422
+        assert retenant.json()["error"]["fields"][0]["field"] == "auth.client_secret"
+        assert api.get(f"/providers/{client['id']}").json()["auth"]["tenant_id"] == TENANT
+
+
+def test_concurrent_patches_never_lose_a_secret_change(gateway: Gateway, org: OrgFixture) -> None:
+    with gateway.api() as api:
+        created = api.post(f"/orgs/{org.id}/providers", json=azure_key_provider()).json()
+
+    def patch(body: dict[str, object]) -> int:
+        with gateway.api() as api:
+            return api.patch(f"/providers/{created['id']}", json=body).status_code
+
+    for round_ in range(5):
+        new_secret = f"round{round_}" + "s" * 30
+        bodies = [{"auth": {"api_key": new_secret}}] + [{"include_default_registry": i % 2 == 0} for i in range(4)]
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            statuses = list(pool.map(patch, bodies))
+        assert statuses == [200] * 5
+        assert stored_secret(gateway.settings, created["id"]) == new_secret

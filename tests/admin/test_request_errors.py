@@ -130,3 +130,20 @@ def test_control_characters_and_non_ascii_header_values_are_refused(gateway: Gat
             response = api.post(f"/orgs/{org.id}/providers", json=body)
             assert response.status_code == 422, response.text
             assert response.json()["error"]["fields"][0]["field"] == field
+
+
+def test_text_that_cannot_be_encoded_is_a_4xx_not_a_500(gateway: Gateway, org: OrgFixture) -> None:
+    surrogate = b'"\\ud800"'
+    cases = [
+        (f"/orgs/{org.id}/providers", b'{"name": "x", "type": "azure", "api_base": "https://c.openai.azure.com", '
+         b'"auth": {"method": "api_key", "api_key": "kkkkkkkkkkkkkkkk"}, "additional_headers": {' + surrogate
+         + b': "x"}}', 422),
+        (f"/orgs/{org.id}/keys", b'{"name": "k", "role": "invoke", "project_id": ' + surrogate + b"}", 422),
+        (f"/orgs/{org.id}/projects", b'{"name": ' + surrogate + b"}", 422),
+        (f"/orgs/{org.id}/projects", b'{"name": "\xff\xfe"}', 400),
+    ]  # fmt: skip
+    with gateway.api() as api:
+        for path, body, status in cases:
+            response = api.post(path, content=body, headers={"content-type": "application/json"})
+            assert response.status_code == status, (body, response.text)
+            assert response.json()["error"]["code"] in ("validation_error", "malformed_request")

@@ -13,7 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from skygate.cli.main import app
-from tests.support import fresh_database, make_settings, running_gateway, skygate_executable
+from skygate.crypto import MasterKey
+from skygate.services.master_keys import write_key_file
+from tests.support import fresh_database, make_settings, running_gateway, skygate_executable, stored_secret
 
 CANARY = "CANARYCLI" + "x7" * 16
 
@@ -175,11 +177,9 @@ def test_rotating_the_master_key_keeps_secrets_and_keys_working(cli: Cli, tmp_pa
     assert "re-wrapped 2 sealed values" in out  # the provider secret and the key pepper
     assert (tmp_path / "master.key").read_text() != old_key_file
     assert not (tmp_path / "master.new").exists()
-    assert (
-        cli("providers", "get", created["id"], "--json")["auth"]["secret_fingerprint"]
-        == created["auth"]["secret_fingerprint"]
-    )
-    with running_gateway(make_settings(tmp_path, cli.env["SKYGATE_DATABASE_URL"])) as gw, gw.api(key["key"]) as api:
+    settings = make_settings(tmp_path, cli.env["SKYGATE_DATABASE_URL"])
+    assert stored_secret(settings, created["id"]) == CANARY
+    with running_gateway(settings) as gw, gw.api(key["key"]) as api:
         assert api.get("/orgs/acme").status_code == 200
     # The old key no longer opens anything.
     stale = cli("orgs", "list", ok=False, extra_env={"SKYGATE_MASTER_KEY": old_key_file.strip()})
@@ -196,3 +196,40 @@ def test_console_script_is_installed_and_fails_with_exit_code(tmp_path: Path) ->
     missing = subprocess.run([exe, "orgs", "get", "nope"], capture_output=True, text=True, env=env, check=False)
     assert missing.returncode == 1
     assert "error: organization 'nope' not found" in missing.stderr
+
+
+def _keyed_provider(cli: Cli, env: dict[str, str] | None = None) -> dict[str, Any]:
+    cli("orgs", "create", "acme", extra_env=env)
+    return cli(  # type: ignore[no-any-return]
+        "providers", "create", "main", "--org", "acme", "--api-base", "https://c.openai.azure.com",
+        "--auth-method", "api_key", "--api-key", CANARY, "--json", extra_env=env,
+    )  # fmt: skip
+
+
+def test_an_interrupted_rotation_still_opens_everything(cli: Cli, tmp_path: Path) -> None:
+    """A crash between the rotation's commit and its rename leaves master.new beside master.key; both are read."""
+    created = _keyed_provider(cli)
+    new = MasterKey.generate()
+    old_file = (tmp_path / "master.key").read_text()
+    cli("admin", "rotate-master-key", extra_env={"SKYGATE_NEW_MASTER_KEY": new.encoded()})
+    # Recreate the crash: the data is under the new key, the old key file is back and the new one is staged.
+    (tmp_path / "master.key").write_text(old_file)
+    write_key_file(tmp_path / "master.new", new, exclusive=True)
+    settings = make_settings(tmp_path, cli.env["SKYGATE_DATABASE_URL"])
+    assert stored_secret(settings, created["id"]) == CANARY
+    assert "re-wrapped" in cli("admin", "rotate-master-key")
+    assert not (tmp_path / "master.new").exists()
+    assert stored_secret(settings, created["id"]) == CANARY
+
+
+def test_a_key_list_lets_instances_roll_to_a_new_master_key(cli: Cli, tmp_path: Path) -> None:
+    old, new = MasterKey.generate(), MasterKey.generate()
+    env = {"SKYGATE_MASTER_KEY": old.encoded()}
+    created = _keyed_provider(cli, env)
+    rolling = {"SKYGATE_MASTER_KEY": f"{new.encoded()},{old.encoded()}"}
+    assert cli("providers", "get", created["id"], "--json", extra_env=rolling)["id"] == created["id"]
+    out = cli("admin", "rotate-master-key", extra_env=rolling | {"SKYGATE_NEW_MASTER_KEY": new.encoded()})
+    assert "set SKYGATE_MASTER_KEY to the new key on every instance" in out
+    only_new = make_settings(tmp_path, cli.env["SKYGATE_DATABASE_URL"], master_key=new.encoded())
+    assert stored_secret(only_new, created["id"]) == CANARY
+    assert "not configured" in cli("orgs", "list", ok=False, extra_env=env)

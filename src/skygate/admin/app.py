@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from skygate import __version__
 from skygate.admin import keys, orgs, providers, registry
-from skygate.admin.errors import install_error_handlers
+from skygate.admin.errors import ERROR_RESPONSES, install_error_handlers
 
 __all__ = ["build_admin_app"]
 
@@ -25,5 +25,5 @@ def build_admin_app() -> FastAPI:
     )
     install_error_handlers(app)
     for module in (orgs, keys, providers, registry):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

@@ -82,6 +82,6 @@ def rotate(
     if key_file is not None:
         typer.echo(f"the new key is in {key_file}")
     elif new_key is None:
-        typer.echo(f"set SKYGATE_MASTER_KEY={key.encoded()} before the next start (shown once)")
+        typer.echo(f"set SKYGATE_MASTER_KEY={key.encoded()} on every instance (shown once)")
     else:
-        typer.echo("set SKYGATE_MASTER_KEY to the new key before the next start")
+        typer.echo("set SKYGATE_MASTER_KEY to the new key on every instance")

@@ -17,7 +17,8 @@ from skygate.domain.records import Principal
 from skygate.errors import SkygateError
 from skygate.observability.logging import configure_logging
 from skygate.services import keys, orgs, providers
-from skygate.services.runtime import load_master_key, open_runtime
+from skygate.services.master_keys import load_master_keys
+from skygate.services.runtime import open_runtime
 from skygate.settings import Settings
 from skygate.store.migrate import upgrade
 
@@ -31,7 +32,7 @@ def _prepare(settings: Settings) -> None:
     """Once, before any worker starts: logging, master key file, migrations."""
     configure_logging(settings.log_level)
     try:
-        load_master_key(settings)
+        load_master_keys(settings)
         upgrade(settings.effective_database_url)
     except SkygateError as exc:
         typer.echo(f"error: {exc.message}", err=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from skygate.domain.inputs import AuthInput, ModelEntry, ProviderCreate, ProviderPatch
 from skygate.domain.records import Provider
@@ -206,15 +207,37 @@ def _check_headers(headers: dict[str, str]) -> list[FieldError]:
     return errors
 
 
+def _netloc(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def _check_destination(previous: dict[str, Any], api_base: str, auth: dict[str, Any]) -> list[FieldError]:
+    """A kept secret must not follow the provider to a new host or identity: whoever can edit a provider
+    could otherwise send the stored key somewhere they read, without ever knowing it."""
+    secret_field = _SECRET_FIELD.get(auth["method"])
+    if secret_field is None:
+        return []
+    if _netloc(api_base) != _netloc(previous["api_base"]):
+        reason = "api_base now points at another host"
+    elif any(auth.get(k) != previous["auth"].get(k) for k in ("tenant_id", "client_id", "authority_host")):
+        reason = "the tenant, client or authority changed"
+    else:
+        return []
+    return [FieldError(f"auth.{secret_field}", f"must be sent again because {reason}; a stored secret is never "
+                       "sent to a new destination")]  # fmt: skip
+
+
 def _finish(
     name: str,
     api_base_input: str,
     method: str,
     auth_fields: dict[str, Any],
-    keep_secret: bool,
+    previous: dict[str, Any] | None,
     rest: dict[str, Any],
     ctx: ProviderContext,
 ) -> ValidatedProvider:
+    """`previous` is the stored config on PATCH; its secret is kept only if the method and destination stay."""
+    keep_secret = previous is not None and previous["auth"]["method"] == method
     errors: list[FieldError] = []
     try:
         api_base = normalise_api_base(api_base_input, ctx.allowed_hosts)
@@ -223,6 +246,8 @@ def _finish(
         errors.append(FieldError("api_base", str(exc)))
     auth, new_secret, auth_errors = _build_auth(method, auth_fields, keep_secret, ctx)
     errors += auth_errors
+    if keep_secret and new_secret is None and previous is not None and not auth_errors:
+        errors += _check_destination(previous, api_base, auth)
     models, model_errors = _check_models(rest["models"])
     errors += model_errors
     errors += _check_headers(rest["additional_headers"])
@@ -251,7 +276,7 @@ def validate_create(body: ProviderCreate, ctx: ProviderContext) -> ValidatedProv
         "api_version": body.api_version,
         "include_default_registry": body.include_default_registry,
     }
-    return _finish(body.name, body.api_base, body.auth.method, _auth_fields_set(body.auth), False, rest, ctx)
+    return _finish(body.name, body.api_base, body.auth.method, _auth_fields_set(body.auth), None, rest, ctx)
 
 
 def validate_patch(stored: Provider, patch: ProviderPatch, ctx: ProviderContext) -> ValidatedProvider:
@@ -263,7 +288,6 @@ def validate_patch(stored: Provider, patch: ProviderPatch, ctx: ProviderContext)
     # Fields of the old method that the new one also takes carry over (tenant, client id, ...).
     fields = {k: v for k, v in old["auth"].items() if k != "method" and k in METHOD_FIELDS[method]}
     fields.update(given)
-    keep_secret = method == old_method and stored.sealed_secret is not None
     sent = patch.model_fields_set
     rest = {
         "models": patch.models if patch.models is not None else [ModelEntry(**m) for m in old["models"]],
@@ -277,4 +301,4 @@ def validate_patch(stored: Provider, patch: ProviderPatch, ctx: ProviderContext)
     }
     name = patch.name or stored.name
     api_base_input = patch.api_base if patch.api_base is not None else old["api_base_input"]
-    return _finish(name, api_base_input, method, fields, keep_secret, rest, ctx)
+    return _finish(name, api_base_input, method, fields, old, rest, ctx)

@@ -38,6 +38,10 @@ async def create_key(rt: Runtime, principal: Principal, org_ref: str, body: KeyC
     token = generate_token(KEY_PREFIX)
     async with rt.transaction() as conn:
         org = await resolve_org(conn, principal, org_ref)
+        if body.project_id is not None and body.role == "admin":
+            raise ValidationFailed.one(
+                "project_id", "only invoke keys can be bound to a project; admin keys manage the whole organization"
+            )
         if body.project_id is not None:
             project = await find_project(conn, body.project_id)
             if project is None or project.org_id != org.id:
@@ -66,7 +70,7 @@ async def list_keys(rt: Runtime, principal: Principal, org_ref: str) -> list[Gat
 
 async def revoke_key(rt: Runtime, principal: Principal, key_id: str) -> GatewayKey:
     async with rt.transaction() as conn:
-        key = await store.find_key(conn, key_id)
+        key = await store.find_key(conn, key_id, lock=True)
         if key is None or (principal.org_id is not None and key.org_id != principal.org_id):
             raise NotFound(f"key {key_id!r} not found")
         if key.revoked_at is not None:
@@ -98,8 +102,9 @@ async def authenticate_admin(rt: Runtime, token: str) -> Principal:
     token_hash = hash_token(rt.keyring.pepper, token)
     if token.startswith(ADMIN_TOKEN_PREFIX):
         async with rt.engine.connect() as conn:
-            if await store.admin_token_exists(conn, token_hash):
-                return Principal("instance_admin", "admin-token")
+            token_id = await store.find_admin_token(conn, token_hash)
+        if token_id is not None:
+            return Principal("instance_admin", f"admin-token:{token_id}")
         raise Unauthorized("invalid admin token")
     async with rt.engine.connect() as conn:
         key = await store.find_key_by_hash(conn, token_hash)

@@ -30,9 +30,9 @@ __all__ = [
 ]
 
 
-async def resolve_org(conn: AsyncConnection, principal: Principal, ref: str) -> Org:
+async def resolve_org(conn: AsyncConnection, principal: Principal, ref: str, *, lock: bool = False) -> Org:
     """By id or name. Another org's key gets the same 404 as a missing org: ids are not an oracle."""
-    org = await store.find_org(conn, ref)
+    org = await store.find_org(conn, ref, lock=lock)
     if org is None or (principal.org_id is not None and org.id != principal.org_id):
         raise NotFound(f"organization {ref!r} not found")
     return org
@@ -77,10 +77,12 @@ async def get_org(rt: Runtime, principal: Principal, ref: str) -> Org:
 
 async def update_org(rt: Runtime, principal: Principal, ref: str, patch: OrgPatch) -> Org:
     async with rt.transaction() as conn:
-        org = await resolve_org(conn, principal, ref)
+        # Locked: provider creation locks the org too, so the workload-identity check below cannot race one.
+        org = await resolve_org(conn, principal, ref, lock=True)
         changes = patch.model_dump(exclude_unset=True, exclude_none=True)
         if changes.get("name", org.name) != org.name and await store.find_org(conn, changes["name"]):
-            raise Conflict(f"name: an organization named {changes['name']!r} already exists")
+            # Deliberately vague: an org admin must not learn which names other organizations use.
+            raise Conflict(f"name: {changes['name']!r} is not available")
         if changes.get("gateway_enabled") is False:
             wi = [
                 p.name for p in await list_providers(conn, org.id) if p.config["auth"]["method"] == "workload_identity"

@@ -66,15 +66,16 @@ def _changed_fields(old: dict[str, Any], new: dict[str, Any], secret_changed: bo
 
 
 async def _owner(
-    conn: AsyncConnection, principal: Principal, org_ref: str | None, project_ref: str | None
+    conn: AsyncConnection, principal: Principal, org_ref: str | None, project_ref: str | None, *, lock: bool = False
 ) -> tuple[Org, str | None]:
+    """The org (locked when writing: its gateway_enabled decides what is allowed) and the project id, if any."""
     if project_ref is not None:
         project = await resolve_project(conn, principal, project_ref)
-        org = await org_store.find_org(conn, project.org_id)
+        org = await org_store.find_org(conn, project.org_id, lock=lock)
         assert org is not None
         return org, project.id
     assert org_ref is not None
-    return await resolve_org(conn, principal, org_ref), None
+    return await resolve_org(conn, principal, org_ref, lock=lock), None
 
 
 async def _ensure_name_free(conn: AsyncConnection, provider: Provider) -> None:
@@ -89,7 +90,7 @@ async def create_provider(
 ) -> Provider:  # fmt: skip
     """Under an organization (`org_ref`) or a project (`project_ref`); the URL decides the scope."""
     async with rt.transaction() as conn:
-        org, project_id = await _owner(conn, principal, org_ref, project_ref)
+        org, project_id = await _owner(conn, principal, org_ref, project_ref, lock=True)
         valid = validate_create(body, _context(rt, org, project_id))
         now = datetime.now(UTC)
         blank = Provider(
@@ -127,8 +128,8 @@ async def list_providers(
         return await store.list_providers(conn, org.id, project_id)
 
 
-async def _visible(conn: AsyncConnection, principal: Principal, provider_id: str) -> Provider:
-    provider = await store.find_provider(conn, provider_id)
+async def _visible(conn: AsyncConnection, principal: Principal, provider_id: str, *, lock: bool = False) -> Provider:
+    provider = await store.find_provider(conn, provider_id, lock=lock)
     if provider is None or (principal.org_id is not None and provider.org_id != principal.org_id):
         raise NotFound(f"provider {provider_id!r} not found")
     return provider
@@ -141,8 +142,8 @@ async def get_provider(rt: Runtime, principal: Principal, provider_id: str) -> P
 
 async def update_provider(rt: Runtime, principal: Principal, provider_id: str, patch: ProviderPatch) -> Provider:
     async with rt.transaction() as conn:
-        stored = await _visible(conn, principal, provider_id)
-        org = await org_store.find_org(conn, stored.org_id)
+        stored = await _visible(conn, principal, provider_id, lock=True)
+        org = await org_store.find_org(conn, stored.org_id, lock=True)
         assert org is not None
         valid = validate_patch(stored, patch, _context(rt, org, stored.project_id))
         provider = _apply(rt, stored, valid, principal.label, datetime.now(UTC))

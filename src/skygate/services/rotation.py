@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from skygate.crypto import MasterKey
-from skygate.services.runtime import MASTER_KEY_FILE, load_master_key
+from skygate.services.master_keys import STAGED_KEY_FILE, key_file, load_master_keys, write_key_file
 from skygate.settings import Settings
 from skygate.store.engine import create_engine
 from skygate.store.instance import rewrap_all
@@ -14,33 +13,28 @@ from skygate.store.instance import rewrap_all
 __all__ = ["rotate_master_key"]
 
 
-def _stage_key_file(path: Path, key: MasterKey) -> Path:
-    staged = path.with_suffix(".new")
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.encoded() + "\n")
-    return staged
-
-
 async def rotate_master_key(settings: Settings, new: MasterKey) -> tuple[int, Path | None]:
-    """Returns how many sealed values moved, and the key file replaced (None when the key comes from the env).
+    """Returns how many sealed values moved, and the key file replaced (None when the keys come from the env).
 
-    With the embedded key file, the new key is staged beside it before the database commit and renamed over it
-    after, so neither a failed commit nor a crash leaves secrets that no stored key opens.
+    Any configured key may open a value; all end up under `new`. With the embedded key file, the new key is
+    staged beside it before the database commit and renamed over it after, so a crash in between leaves both
+    files, which start-up reads together.
     """
-    old = load_master_key(settings)
-    key_file = None if settings.master_key is not None else settings.data_dir / MASTER_KEY_FILE
-    staged = _stage_key_file(key_file, new) if key_file else None
+    openers = {key.key_id: key for key in load_master_keys(settings)}
+    path = key_file(settings)
+    staged = settings.data_dir / STAGED_KEY_FILE
+    if path is not None:
+        write_key_file(staged, new, exclusive=False)
     engine = create_engine(settings.effective_database_url)
     try:
         async with engine.begin() as conn:
-            changed = await rewrap_all(conn, old, new)
+            changed = await rewrap_all(conn, openers, new)
     except BaseException:
-        if staged:
+        if path is not None:
             staged.unlink(missing_ok=True)
         raise
     finally:
         await engine.dispose()
-    if staged and key_file:
-        staged.replace(key_file)
-    return changed, key_file
+    if path is not None:
+        staged.replace(path)
+    return changed, path

@@ -24,7 +24,7 @@ async def insert_instance_secret(conn: AsyncConnection, name: str, sealed: str, 
     )
 
 
-async def rewrap_all(conn: AsyncConnection, old: MasterKey, new: MasterKey) -> int:
+async def rewrap_all(conn: AsyncConnection, openers: dict[str, MasterKey], new: MasterKey) -> int:
     """Re-wrap every sealed value under `new`, in the caller's transaction; returns how many changed."""
     changed = 0
     rows = await conn.execute(sa.select(instance_secrets.c.name, instance_secrets.c.sealed))
@@ -32,7 +32,7 @@ async def rewrap_all(conn: AsyncConnection, old: MasterKey, new: MasterKey) -> i
         await conn.execute(
             instance_secrets.update()
             .where(instance_secrets.c.name == name)
-            .values(sealed=rewrap_secret(sealed, old, new), key_id=new.key_id)
+            .values(sealed=rewrap_secret(sealed, openers, new), key_id=new.key_id)
         )
         changed += 1
     rows = await conn.execute(
@@ -42,7 +42,7 @@ async def rewrap_all(conn: AsyncConnection, old: MasterKey, new: MasterKey) -> i
         await conn.execute(
             providers.update()
             .where(providers.c.id == provider_id)
-            .values(sealed_secret=rewrap_secret(sealed, old, new), secret_key_id=new.key_id)
+            .values(sealed_secret=rewrap_secret(sealed, openers, new), secret_key_id=new.key_id)
         )
         changed += 1
     return changed

@@ -12,7 +12,7 @@ from skygate.domain.records import GatewayKey
 from skygate.store.tables import admin_tokens, can_hold, gateway_keys
 
 __all__ = [
-    "admin_token_exists",
+    "find_admin_token",
     "find_key",
     "find_key_by_hash",
     "insert_admin_token",
@@ -46,10 +46,11 @@ async def insert_key(conn: AsyncConnection, key: GatewayKey, key_hash: str) -> N
     )
 
 
-async def find_key(conn: AsyncConnection, key_id: str) -> GatewayKey | None:
+async def find_key(conn: AsyncConnection, key_id: str, *, lock: bool = False) -> GatewayKey | None:
     if not can_hold(key_id):
         return None
-    row = (await conn.execute(sa.select(gateway_keys).where(gateway_keys.c.id == key_id))).first()
+    query = sa.select(gateway_keys).where(gateway_keys.c.id == key_id)
+    row = (await conn.execute(query.with_for_update() if lock else query)).first()
     return _key(row) if row else None
 
 
@@ -75,6 +76,7 @@ async def insert_admin_token(conn: AsyncConnection, token_id: str, token_hash: s
     await conn.execute(admin_tokens.insert().values(id=token_id, token_hash=token_hash, prefix=prefix, created_at=at))
 
 
-async def admin_token_exists(conn: AsyncConnection, token_hash: str) -> bool:
+async def find_admin_token(conn: AsyncConnection, token_hash: str) -> str | None:
+    """The id of the bootstrap admin token with this hash, if any."""
     query = sa.select(admin_tokens.c.id).where(admin_tokens.c.token_hash == token_hash)
-    return (await conn.execute(query)).first() is not None
+    return (await conn.execute(query)).scalar_one_or_none()

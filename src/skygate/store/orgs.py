@@ -49,14 +49,19 @@ async def update_org(conn: AsyncConnection, org: Org) -> None:
     )
 
 
-async def find_org(conn: AsyncConnection, id_or_name: str) -> Org | None:
-    """Ids are tried first; names never look like ids (`org_` + 22 base62 characters)."""
+async def find_org(conn: AsyncConnection, id_or_name: str, *, lock: bool = False) -> Org | None:
+    """Ids are tried first; names never look like ids (`org_` + 22 base62 characters).
+
+    `lock` holds the row until the transaction ends (PostgreSQL; SQLite transactions already hold the write lock).
+    """
     if not can_hold(id_or_name):
         return None
-    row = (await conn.execute(sa.select(orgs).where(orgs.c.id == id_or_name))).first()
-    if row is None:
-        row = (await conn.execute(sa.select(orgs).where(orgs.c.name == id_or_name))).first()
-    return _org(row) if row else None
+    for column in (orgs.c.id, orgs.c.name):
+        query = sa.select(orgs).where(column == id_or_name)
+        row = (await conn.execute(query.with_for_update() if lock else query)).first()
+        if row is not None:
+            return _org(row)
+    return None
 
 
 async def list_orgs(conn: AsyncConnection, only_id: str | None = None) -> list[Org]:

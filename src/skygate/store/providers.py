@@ -50,10 +50,12 @@ async def save_provider(conn: AsyncConnection, provider: Provider, *, new: bool)
         await conn.execute(providers.update().where(providers.c.id == provider.id).values(**_values(provider)))
 
 
-async def find_provider(conn: AsyncConnection, provider_id: str) -> Provider | None:
+async def find_provider(conn: AsyncConnection, provider_id: str, *, lock: bool = False) -> Provider | None:
+    """`lock` holds the row until the transaction ends, so concurrent PATCHes apply one after the other."""
     if not can_hold(provider_id):
         return None
-    row = (await conn.execute(sa.select(providers).where(providers.c.id == provider_id))).first()
+    query = sa.select(providers).where(providers.c.id == provider_id)
+    row = (await conn.execute(query.with_for_update() if lock else query)).first()
     return _provider(row) if row else None
 
 

@@ -40,7 +40,11 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 
 def can_hold(text: str) -> bool:
-    """PostgreSQL text cannot hold NUL; a lookup by such a value can only miss, so callers answer 'not found'."""
+    """Text the databases cannot store (NUL, lone surrogates) can match nothing: callers answer 'not found'."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
     return "\x00" not in text
 
 
