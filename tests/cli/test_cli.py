@@ -156,21 +156,7 @@ def test_keys_and_bootstrap_work_against_the_running_api(cli: Cli, tmp_path: Pat
 
 
 def test_rotating_the_master_key_keeps_secrets_and_keys_working(cli: Cli, tmp_path: Path) -> None:
-    cli("orgs", "create", "acme")
-    created = cli(
-        "providers",
-        "create",
-        "main",
-        "--org",
-        "acme",
-        "--api-base",
-        "https://c.openai.azure.com",
-        "--auth-method",
-        "api_key",
-        "--api-key",
-        CANARY,
-        "--json",
-    )
+    created = _keyed_provider(cli)
     key = cli("keys", "create", "acme", "ops", "--role", "admin", "--json")
     old_key_file = (tmp_path / "master.key").read_text()
     out = cli("admin", "rotate-master-key")

@@ -63,13 +63,26 @@ def _header(spec: str) -> tuple[str, str]:
     return name, value
 
 
-def _body_from_flags(base: dict[str, Any], flags: dict[str, Any], auth: dict[str, Any]) -> dict[str, Any]:
-    """Flags override the file; only flags that were given take part (so a PATCH stays partial)."""
-    body = dict(base)
-    body.update({k: v for k, v in flags.items() if v is not None})
-    given_auth = {k: v for k, v in auth.items() if v is not None}
-    if given_auth:
-        body["auth"] = {**body.get("auth", {}), **given_auth}
+_AUTH_FLAGS = ("auth_method", "api_key", "tenant_id", "client_id", "client_secret", "scope", "subject_suffix",
+               "authority_host")  # fmt: skip
+
+
+def _request_body(from_file: str | None, flags: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body the command's flags describe, over --from-file. Only flags that were given take part,
+    so an update stays a partial PATCH."""
+    body = _read_body(from_file)
+    top = {
+        "name": flags.get("name"),
+        "api_base": flags["api_base"],
+        "include_default_registry": flags["default_registry"],
+        "models": [_model(m) for m in flags["model"]] if flags["model"] else None,
+        "api_version": flags["api_version"],
+        "additional_headers": dict(_header(h) for h in flags["header"]) if flags["header"] else None,
+    }
+    body.update({k: v for k, v in top.items() if v is not None})
+    auth = {("method" if f == "auth_method" else f): flags[f] for f in _AUTH_FLAGS if flags[f] is not None}
+    if auth:
+        body["auth"] = {**body.get("auth", {}), **auth}
     return body
 
 
@@ -90,24 +103,10 @@ def create(
     header: Headers = None, from_file: FromFile = None, as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Create an organization or project provider."""
+    flags = dict(locals())
     if (org is None) == (project is None):
         fail("give exactly one of --org (organization provider) or --project (project provider)")
-    flags = {
-        "name": name, "type": "azure", "api_base": api_base, "include_default_registry": default_registry,
-        "models": [_model(m) for m in model] if model else None, "api_version": api_version,
-        "additional_headers": dict(_header(h) for h in header) if header else None,
-    }  # fmt: skip
-    auth = {
-        "method": auth_method,
-        "api_key": api_key,
-        "tenant_id": tenant_id,
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "scope": scope,
-        "subject_suffix": subject_suffix,
-        "authority_host": authority_host,
-    }
-    body = parse_input(ProviderCreate, _body_from_flags(_read_body(from_file), flags, auth))
+    body = parse_input(ProviderCreate, {"type": "azure"} | _request_body(from_file, flags))
     created = run_service(
         lambda rt: providers.create_provider(rt, cli_principal(), body, org_ref=org, project_ref=project)
     )
@@ -125,22 +124,8 @@ def update(
     header: Headers = None, from_file: FromFile = None, as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Change a provider; omitted settings, and the secret, are kept."""
-    flags = {
-        "name": name, "api_base": api_base, "include_default_registry": default_registry,
-        "models": [_model(m) for m in model] if model else None, "api_version": api_version,
-        "additional_headers": dict(_header(h) for h in header) if header else None,
-    }  # fmt: skip
-    auth = {
-        "method": auth_method,
-        "api_key": api_key,
-        "tenant_id": tenant_id,
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "scope": scope,
-        "subject_suffix": subject_suffix,
-        "authority_host": authority_host,
-    }
-    patch = parse_input(ProviderPatch, _body_from_flags(_read_body(from_file), flags, auth))
+    flags = dict(locals())
+    patch = parse_input(ProviderPatch, _request_body(from_file, flags))
     updated = run_service(lambda rt: providers.update_provider(rt, cli_principal(), provider_id, patch))
     emit(updated.public(), as_json, _line)
 

@@ -27,6 +27,10 @@ class Principal:
     def is_instance_admin(self) -> bool:
         return self.kind in ("instance_admin", "cli")
 
+    def sees(self, org_id: str) -> bool:
+        """Org admin keys see their own organization only; everything else answers as if it did not exist."""
+        return self.org_id is None or self.org_id == org_id
+
 
 @dataclass(slots=True, frozen=True)
 class Org:

@@ -71,7 +71,7 @@ async def list_keys(rt: Runtime, principal: Principal, org_ref: str) -> list[Gat
 async def revoke_key(rt: Runtime, principal: Principal, key_id: str) -> GatewayKey:
     async with rt.transaction() as conn:
         key = await store.find_key(conn, key_id, lock=True)
-        if key is None or (principal.org_id is not None and key.org_id != principal.org_id):
+        if key is None or not principal.sees(key.org_id):
             raise NotFound(f"key {key_id!r} not found")
         if key.revoked_at is not None:
             return key

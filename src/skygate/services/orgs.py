@@ -33,14 +33,14 @@ __all__ = [
 async def resolve_org(conn: AsyncConnection, principal: Principal, ref: str, *, lock: bool = False) -> Org:
     """By id or name. Another org's key gets the same 404 as a missing org: ids are not an oracle."""
     org = await store.find_org(conn, ref, lock=lock)
-    if org is None or (principal.org_id is not None and org.id != principal.org_id):
+    if org is None or not principal.sees(org.id):
         raise NotFound(f"organization {ref!r} not found")
     return org
 
 
 async def resolve_project(conn: AsyncConnection, principal: Principal, ref: str) -> Project:
     project = await store.find_project(conn, ref)
-    if project is None or (principal.org_id is not None and project.org_id != principal.org_id):
+    if project is None or not principal.sees(project.org_id):
         raise NotFound(f"project {ref!r} not found")
     return project
 

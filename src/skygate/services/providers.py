@@ -130,7 +130,7 @@ async def list_providers(
 
 async def _visible(conn: AsyncConnection, principal: Principal, provider_id: str, *, lock: bool = False) -> Provider:
     provider = await store.find_provider(conn, provider_id, lock=lock)
-    if provider is None or (principal.org_id is not None and provider.org_id != principal.org_id):
+    if provider is None or not principal.sees(provider.org_id):
         raise NotFound(f"provider {provider_id!r} not found")
     return provider
 
