@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from skygate.cli.admin import admin_app, db_app
+from skygate.cli.emulator import emulator
 from skygate.cli.orgs import keys_app, orgs_app, projects_app
 from skygate.cli.providers import providers_app
 from skygate.cli.serve import demo, serve
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.command()(demo)
+app.command()(emulator)
 app.add_typer(admin_app, name="admin")
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")

@@ -1,0 +1,31 @@
+"""What the emulator's handlers share: the state, the signing key, options, the outbound client, the recorder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from skygate_emulator.recorder import Recorder
+from skygate_emulator.signing import SigningKey
+from skygate_emulator.state import EmulatorState
+
+__all__ = ["EmulatorContext", "EmulatorOptions"]
+
+
+@dataclass
+class EmulatorOptions:
+    # CA bundle the emulated Entra trusts when it fetches an issuer's discovery document and JWKS.
+    outbound_ca: Path | None = None
+    # Not real Entra behaviour (§13.3): accept http:// issuers. Off unless a test asks for it.
+    allow_http_issuers: bool = False
+
+
+@dataclass
+class EmulatorContext:
+    state: EmulatorState
+    signing_key: SigningKey
+    options: EmulatorOptions
+    http: httpx.AsyncClient
+    recorder: Recorder = field(default_factory=lambda: Recorder())
