@@ -25,8 +25,9 @@ from tests.emulator.support import (
 SCOPE = "https://cognitiveservices.azure.com/.default"
 
 
-def _secret_credential(emulator: RunningEmulator, secret: str = DEMO_SECRET, client: str = DEMO_CLIENT,
-                       tenant: str = DEMO_TENANT) -> ClientSecretCredential:  # fmt: skip
+def _secret_credential(
+    emulator: RunningEmulator, secret: str = DEMO_SECRET, client: str = DEMO_CLIENT, tenant: str = DEMO_TENANT
+) -> ClientSecretCredential:
     return ClientSecretCredential(tenant, client, secret, authority=emulator.url, disable_instance_discovery=True)
 
 
@@ -85,34 +86,87 @@ def _token(emulator: RunningEmulator, tenant: str, form: dict[str, str]) -> tupl
 BASE = {"grant_type": "client_credentials", "client_id": DEMO_CLIENT, "scope": SCOPE}
 
 ERRORS = [
-    ("unknown tenant", "00000000-0000-4000-8000-000000000000", BASE | {"client_secret": DEMO_SECRET}, 90002,
-     "invalid_tenant", 400, "Tenant '00000000-0000-4000-8000-000000000000' not found"),
-    ("wrong secret", DEMO_TENANT, BASE | {"client_secret": "nope"}, 7000215, "invalid_client", 401,
-     f"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not "
-     f"the client secret ID, for a secret added to app '{DEMO_CLIENT}'."),
-    ("no secret", DEMO_TENANT, BASE, 7000218, "invalid_client", 401,
-     "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."),
-    ("unknown client", DEMO_TENANT, BASE | {"client_id": "abc", "client_secret": "x"}, 700016, "unauthorized_client",
-     400, f"Application with identifier 'abc' was not found in the directory '{DEMO_TENANT}'."),
-    ("scope without .default", DEMO_TENANT, BASE | {"scope": "https://cognitiveservices.azure.com",
-     "client_secret": DEMO_SECRET}, 1002012, "invalid_scope", 400,
-     "Client credential flows must have a scope value with /.default suffixed"),
-    ("two scopes", DEMO_TENANT, BASE | {"scope": SCOPE + " https://ai.azure.com/.default",
-     "client_secret": DEMO_SECRET}, 70011, "invalid_scope", 400,
-     "The provided value for the input parameter 'scope' is not valid."),
-    ("no grant type", DEMO_TENANT, {"client_id": DEMO_CLIENT, "scope": SCOPE}, 900144, "invalid_request", 400,
-     "The request body must contain the following parameter: 'grant_type'."),
+    (
+        "unknown tenant",
+        "00000000-0000-4000-8000-000000000000",
+        BASE | {"client_secret": DEMO_SECRET},
+        90002,
+        "invalid_tenant",
+        400,
+        "Tenant '00000000-0000-4000-8000-000000000000' not found",
+    ),
+    (
+        "wrong secret",
+        DEMO_TENANT,
+        BASE | {"client_secret": "nope"},
+        7000215,
+        "invalid_client",
+        401,
+        f"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not "
+        f"the client secret ID, for a secret added to app '{DEMO_CLIENT}'.",
+    ),
+    (
+        "no secret",
+        DEMO_TENANT,
+        BASE,
+        7000218,
+        "invalid_client",
+        401,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    ),
+    (
+        "unknown client",
+        DEMO_TENANT,
+        BASE | {"client_id": "abc", "client_secret": "x"},
+        700016,
+        "unauthorized_client",
+        400,
+        f"Application with identifier 'abc' was not found in the directory '{DEMO_TENANT}'.",
+    ),
+    (
+        "scope without .default",
+        DEMO_TENANT,
+        BASE | {"scope": "https://cognitiveservices.azure.com", "client_secret": DEMO_SECRET},
+        1002012,
+        "invalid_scope",
+        400,
+        "Client credential flows must have a scope value with /.default suffixed",
+    ),
+    (
+        "two scopes",
+        DEMO_TENANT,
+        BASE | {"scope": SCOPE + " https://ai.azure.com/.default", "client_secret": DEMO_SECRET},
+        70011,
+        "invalid_scope",
+        400,
+        "The provided value for the input parameter 'scope' is not valid.",
+    ),
+    (
+        "no grant type",
+        DEMO_TENANT,
+        {"client_id": DEMO_CLIENT, "scope": SCOPE},
+        900144,
+        "invalid_request",
+        400,
+        "The request body must contain the following parameter: 'grant_type'.",
+    ),
     ("wrong grant type", DEMO_TENANT, BASE | {"grant_type": "password"}, 70003, "unsupported_grant_type", 400, ""),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
     ("case", "tenant", "form", "code", "error", "status", "text"), ERRORS, ids=[e[0] for e in ERRORS]
 )
 def test_token_endpoint_error_bodies(
-    emulator: RunningEmulator, case: str, tenant: str, form: dict[str, str], code: int, error: str, status: int,
+    emulator: RunningEmulator,
+    case: str,
+    tenant: str,
+    form: dict[str, str],
+    code: int,
+    error: str,
+    status: int,
     text: str,
-) -> None:  # fmt: skip
+) -> None:
     got_status, body = _token(emulator, tenant, form)
     assert got_status == status
     assert body["error"] == error
@@ -148,15 +202,24 @@ def test_client_assertion_credential_exchanges_a_federated_assertion(
 
 
 FEDERATION_ERRORS = [
-    ("issuer", {"iss": "https://other-issuer.example"}, 700211, "presented assertion issuer 'https://other-issuer.example'"),
+    (
+        "issuer",
+        {"iss": "https://other-issuer.example"},
+        700211,
+        "presented assertion issuer 'https://other-issuer.example'",
+    ),
     ("issuer trailing slash", {"iss": "__ISSUER__/"}, 700211, "presented assertion issuer"),
     ("subject", {"sub": "skygate:org:org_test:azure:other"}, 700213, "presented assertion subject"),
     ("subject case", {"sub": FIC_SUBJECT.upper()}, 700213, "presented assertion subject"),
     ("audience", {"aud": "api://SomethingElse"}, 700212, "presented assertion audience 'api://SomethingElse'"),
-    ("expired", {"exp": int(time.time()) - 60, "nbf": int(time.time()) - 600}, 700024,
-     "Client assertion is not within its valid time range."),
+    (
+        "expired",
+        {"exp": int(time.time()) - 60, "nbf": int(time.time()) - 600},
+        700024,
+        "Client assertion is not within its valid time range.",
+    ),
     ("not yet valid", {"nbf": int(time.time()) + 600, "exp": int(time.time()) + 900}, 700024, "valid time range"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("case", "claims", "code", "text"), FEDERATION_ERRORS, ids=[e[0] for e in FEDERATION_ERRORS])

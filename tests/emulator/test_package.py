@@ -1,0 +1,71 @@
+"""The emulator is a separate package: the gateway never imports it, and `skygate emulator` runs it alone."""
+
+from __future__ import annotations
+
+import ast
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.emulator.support import DEMO_KEY, ssl_context
+from tests.support import skygate_executable
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "skygate"
+
+
+def test_the_gateway_never_imports_the_emulator() -> None:
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        if path.parent.name == "cli":
+            continue  # `skygate emulator` starts it, lazily, from the CLI
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.append(node.module)
+            offenders += [f"{path}: {n}" for n in names if n.split(".")[0] == "skygate_emulator"]
+    assert offenders == []
+
+
+def test_skygate_emulator_runs_alone_with_a_tls_dir(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [skygate_executable(), "emulator", "--port", str(port), "--tls-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "ca.pem").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        with httpx.Client(verify=ssl_context(tmp_path / "ca.pem"), base_url=f"https://127.0.0.1:{port}") as client:
+            while True:
+                try:
+                    response = client.get("/openai/v1/models", headers={"api-key": DEMO_KEY})
+                    break
+                except httpx.TransportError:
+                    assert process.poll() is None
+                    assert time.monotonic() < deadline
+                    time.sleep(0.2)
+        assert response.status_code == 200
+        assert "gpt-4o" in {m["id"] for m in response.json()["data"]}
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+
+
+def test_skygate_emulator_refuses_to_serve_plain_http(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [skygate_executable(), "emulator", "--port", "0"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "HTTPS only" in result.stderr
