@@ -7,9 +7,6 @@ import logging
 import os
 import secrets
 import shutil
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,12 +17,12 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.engine import make_url
 
 from skygate.app import create_app
 from skygate.settings import Settings
 from skygate.store.migrate import upgrade
+from skygate_emulator.server import serve_in_thread
 
 PUBLIC_URL = "https://gateway.example.test"
 
@@ -124,25 +121,11 @@ def running_gateway(settings: Settings) -> Iterator[Gateway]:
     root.addHandler(logs)
     previous_level = root.level
     root.setLevel(logging.DEBUG)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the gateway did not start; see the log above")
-        time.sleep(0.02)
     assert settings.admin_token is not None
     try:
-        yield Gateway(f"http://127.0.0.1:{port}", settings, settings.admin_token.get_secret_value(), logs)
+        with serve_in_thread(create_app(settings)) as port:
+            yield Gateway(f"http://127.0.0.1:{port}", settings, settings.admin_token.get_secret_value(), logs)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
         root.removeHandler(logs)
         root.setLevel(previous_level)
 

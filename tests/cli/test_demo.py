@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import time
 
@@ -27,7 +28,7 @@ def test_demo_prints_keys_that_work(tmp_path: object) -> None:
     try:
         assert process.stdout is not None
         deadline = time.monotonic() + 60
-        while "OpenAPI browser" not in output:
+        while "content-type: application/json" not in output:
             assert time.monotonic() < deadline, output
             line = process.stdout.readline()
             assert line or process.poll() is None, output
@@ -46,8 +47,20 @@ def test_demo_prints_keys_that_work(tmp_path: object) -> None:
         assert providers.status_code == 200
         [provider] = providers.json()["data"]
         assert provider["name"] == "azure-demo"
-        assert provider["api_base"] == "https://demo-resource.services.ai.azure.com"
+        assert provider["api_base"].startswith("https://127.0.0.1:")
         assert f"curl -s -H 'Authorization: Bearer {admin_key.group(1)}'" in output
+        # The printed emulator call works as printed.
+        ca_file = re.search(r"test CA: (\S+)\)", output)
+        emulator_url = re.search(r"Azure emulator: (\S+)", output)
+        assert ca_file, output
+        assert emulator_url, output
+        with httpx.Client(verify=ssl.create_default_context(cafile=ca_file.group(1))) as client:
+            chat = client.post(
+                f"{emulator_url.group(1)}/openai/v1/chat/completions",
+                headers={"api-key": "emulatorkey0000000000000000000001"},
+                json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
+            )
+        assert chat.json()["choices"][0]["message"]["content"].endswith("You said: hi")
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 
 from skygate.cli.admin import admin_app, db_app
+from skygate.cli.demo import demo
 from skygate.cli.emulator import emulator
 from skygate.cli.orgs import keys_app, orgs_app, projects_app
 from skygate.cli.providers import providers_app
-from skygate.cli.serve import demo, serve
+from skygate.cli.serve import serve
 
 __all__ = ["app", "run"]
 
