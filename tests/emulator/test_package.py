@@ -69,3 +69,24 @@ def test_skygate_emulator_refuses_to_serve_plain_http(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "HTTPS only" in result.stderr
+
+
+def test_state_files_round_trip_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    import json
+
+    from skygate_emulator.state import default_state, load_state
+
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(default_state().to_json()))
+    loaded = load_state(path)
+    assert loaded.to_json() == default_state().to_json()
+    assert loaded.resources[0].deployment("claude-sonnet-4-5").format == "anthropic"  # type: ignore[union-attr]
+    path.write_text('{"tenants": [{"identifier": "x"}]}')
+    result = subprocess.run(
+        [skygate_executable(), "emulator", "--state", str(path), "--tls-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"--state {path}" in result.stderr
