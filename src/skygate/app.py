@@ -1,4 +1,4 @@
-"""Builds the ASGI application: mounts the admin API (and later the gateway, OIDC and UI) and owns start-up."""
+"""Builds the ASGI application: the data plane at /v1, the admin API at /api/v1 (OIDC and UI later); owns start-up."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from starlette.routing import Mount, Route
 
 from skygate.admin.app import build_admin_app
 from skygate.admin.body_limit import BodyLimit
+from skygate.gateway.endpoints import gateway_routes
+from skygate.gateway.state import GatewayState
 from skygate.observability.logging import configure_logging
 from skygate.services.runtime import open_runtime
 from skygate.settings import Settings
@@ -31,9 +33,14 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
             app.state.runtime = admin.state.runtime = runtime
-            yield
+            app.state.gateway = gateway = await GatewayState.start(runtime)
+            try:
+                yield
+            finally:
+                await gateway.close()
 
     routes = [
+        *gateway_routes(),
         Route("/healthz", _healthz),
         Mount("/api/v1", app=BodyLimit(admin, settings.admin_max_body_bytes)),
     ]

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     ca_bundle: Path | None = None
     allowed_upstream_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     admin_max_body_bytes: int = 1_048_576
+    max_request_bytes: int = 33_554_432
+    upstream_timeout_seconds: float = 600.0
     log_level: str = "INFO"
 
     @field_validator("allowed_upstream_hosts", mode="before")

@@ -15,7 +15,16 @@ from skygate.store.migrate import alembic_config, current_revision, head_revisio
 from skygate.store.tables import metadata
 from tests.support import fresh_database
 
-TABLES = {"orgs", "projects", "gateway_keys", "admin_tokens", "providers", "instance_secrets", "audit_events"}
+TABLES = {
+    "orgs",
+    "projects",
+    "gateway_keys",
+    "admin_tokens",
+    "providers",
+    "instance_secrets",
+    "audit_events",
+    "config_version",
+}
 
 
 def _inspect(url: str) -> tuple[str | None, set[str], list[object]]:

@@ -18,6 +18,7 @@ from skygate.services.master_keys import load_master_keys
 from skygate.settings import Settings
 from skygate.store.engine import create_engine
 from skygate.store.instance import get_instance_secret, insert_instance_secret
+from skygate.store.version import bump_version
 
 __all__ = ["Keyring", "Runtime", "open_runtime"]
 
@@ -52,6 +53,7 @@ class Runtime:
         try:
             async with self.engine.begin() as conn:
                 yield conn
+                await bump_version(conn)
         except IntegrityError as exc:
             if not _is_unique_violation(exc):
                 raise

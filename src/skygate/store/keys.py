@@ -17,13 +17,14 @@ __all__ = [
     "find_key_by_hash",
     "insert_admin_token",
     "insert_key",
+    "key_from_row",
     "list_keys",
     "revoke_key",
     "touch_key",
 ]
 
 
-def _key(row: Any) -> GatewayKey:
+def key_from_row(row: Any) -> GatewayKey:
     return GatewayKey(
         row.id, row.org_id, row.project_id, row.name, row.role, row.prefix,
         row.created_at, row.created_by, row.last_used_at, row.revoked_at,
@@ -51,17 +52,17 @@ async def find_key(conn: AsyncConnection, key_id: str, *, lock: bool = False) ->
         return None
     query = sa.select(gateway_keys).where(gateway_keys.c.id == key_id)
     row = (await conn.execute(query.with_for_update() if lock else query)).first()
-    return _key(row) if row else None
+    return key_from_row(row) if row else None
 
 
 async def find_key_by_hash(conn: AsyncConnection, key_hash: str) -> GatewayKey | None:
     row = (await conn.execute(sa.select(gateway_keys).where(gateway_keys.c.key_hash == key_hash))).first()
-    return _key(row) if row else None
+    return key_from_row(row) if row else None
 
 
 async def list_keys(conn: AsyncConnection, org_id: str) -> list[GatewayKey]:
     query = sa.select(gateway_keys).where(gateway_keys.c.org_id == org_id).order_by(gateway_keys.c.created_at)
-    return [_key(r) for r in await conn.execute(query)]
+    return [key_from_row(r) for r in await conn.execute(query)]
 
 
 async def revoke_key(conn: AsyncConnection, key_id: str, at: datetime) -> None:

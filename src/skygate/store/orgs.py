@@ -17,15 +17,17 @@ __all__ = [
     "insert_project",
     "list_orgs",
     "list_projects",
+    "org_from_row",
+    "project_from_row",
     "update_org",
 ]
 
 
-def _org(row: Any) -> Org:
+def org_from_row(row: Any) -> Org:
     return Org(row.id, row.name, row.gateway_enabled, row.created_at, row.updated_at)
 
 
-def _project(row: Any) -> Project:
+def project_from_row(row: Any) -> Project:
     return Project(row.id, row.org_id, row.name, row.created_at)
 
 
@@ -60,7 +62,7 @@ async def find_org(conn: AsyncConnection, id_or_name: str, *, lock: bool = False
         query = sa.select(orgs).where(column == id_or_name)
         row = (await conn.execute(query.with_for_update() if lock else query)).first()
         if row is not None:
-            return _org(row)
+            return org_from_row(row)
     return None
 
 
@@ -68,7 +70,7 @@ async def list_orgs(conn: AsyncConnection, only_id: str | None = None) -> list[O
     query = sa.select(orgs).order_by(orgs.c.name)
     if only_id is not None:
         query = query.where(orgs.c.id == only_id)
-    return [_org(r) for r in await conn.execute(query)]
+    return [org_from_row(r) for r in await conn.execute(query)]
 
 
 async def insert_project(conn: AsyncConnection, project: Project) -> None:
@@ -85,9 +87,9 @@ async def find_project(conn: AsyncConnection, id_or_name: str, org_id: str | Non
     if row is None and org_id is not None:
         query = sa.select(projects).where(projects.c.org_id == org_id, projects.c.name == id_or_name)
         row = (await conn.execute(query)).first()
-    return _project(row) if row else None
+    return project_from_row(row) if row else None
 
 
 async def list_projects(conn: AsyncConnection, org_id: str) -> list[Project]:
     query = sa.select(projects).where(projects.c.org_id == org_id).order_by(projects.c.name)
-    return [_project(r) for r in await conn.execute(query)]
+    return [project_from_row(r) for r in await conn.execute(query)]

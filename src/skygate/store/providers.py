@@ -10,10 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from skygate.domain.records import Provider
 from skygate.store.tables import can_hold, providers
 
-__all__ = ["delete_provider", "find_provider", "list_providers", "save_provider", "scope_name_taken"]
+__all__ = [
+    "delete_provider",
+    "find_provider",
+    "list_providers",
+    "provider_from_row",
+    "save_provider",
+    "scope_name_taken",
+]
 
 
-def _provider(row: Any) -> Provider:
+def provider_from_row(row: Any) -> Provider:
     return Provider(
         row.id, row.org_id, row.project_id, row.name, row.type, row.config, row.sealed_secret,
         row.secret_preview, row.secret_fingerprint, row.secret_updated_at, row.secret_updated_by,
@@ -56,7 +63,7 @@ async def find_provider(conn: AsyncConnection, provider_id: str, *, lock: bool =
         return None
     query = sa.select(providers).where(providers.c.id == provider_id)
     row = (await conn.execute(query.with_for_update() if lock else query)).first()
-    return _provider(row) if row else None
+    return provider_from_row(row) if row else None
 
 
 async def list_providers(conn: AsyncConnection, org_id: str, project_id: str | None = None) -> list[Provider]:
@@ -67,7 +74,7 @@ async def list_providers(conn: AsyncConnection, org_id: str, project_id: str | N
         .where(providers.c.org_id == org_id, providers.c.scope_key == scope_key)
         .order_by(providers.c.name)
     )
-    return [_provider(r) for r in await conn.execute(query)]
+    return [provider_from_row(r) for r in await conn.execute(query)]
 
 
 async def scope_name_taken(conn: AsyncConnection, provider: Provider) -> bool:

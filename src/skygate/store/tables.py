@@ -12,6 +12,7 @@ __all__ = [
     "admin_tokens",
     "audit_events",
     "can_hold",
+    "config_version",
     "gateway_keys",
     "instance_secrets",
     "metadata",
@@ -146,4 +147,12 @@ audit_events = sa.Table(
     sa.Column("target_type", sa.String(32), nullable=False),
     sa.Column("target_id", sa.String(40), nullable=False),
     sa.Column("details", sa.JSON, nullable=False),
+)
+
+# One row; bumped in every admin transaction so each gateway process notices changes with one cheap query.
+config_version = sa.Table(
+    "config_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
 )

@@ -1,0 +1,64 @@
+"""What the data plane holds per process: the routing snapshot (kept fresh by polling the config version)
+and the pooled upstream client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import httpx
+
+from skygate.gateway.snapshot import Snapshot, build_snapshot
+from skygate.gateway.upstream_client import create_upstream_client
+from skygate.services.runtime import Runtime
+from skygate.store.snapshot import load_config
+from skygate.store.version import read_version
+
+__all__ = ["GatewayState"]
+
+log = logging.getLogger(__name__)
+
+# Admin changes reach every process within this interval (the issue asks for 1 s).
+POLL_SECONDS = 0.25
+
+
+class GatewayState:
+    def __init__(self, runtime: Runtime, snapshot: Snapshot, client: httpx.AsyncClient) -> None:
+        self.runtime, self.snapshot, self.client = runtime, snapshot, client
+        self._poller: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(cls, runtime: Runtime) -> GatewayState:
+        state = cls(runtime, await cls._build(runtime), create_upstream_client(runtime.settings))
+        state._poller = asyncio.create_task(state._poll(), name="skygate-snapshot-poller")
+        return state
+
+    @staticmethod
+    async def _build(runtime: Runtime) -> Snapshot:
+        async with runtime.engine.connect() as conn:
+            config = await load_config(conn)
+        settings = runtime.settings
+        return build_snapshot(config, runtime.keyring, runtime.registry, settings.allowed_upstream_hosts)
+
+    async def refresh(self) -> None:
+        self.snapshot = await self._build(self.runtime)
+
+    async def _poll(self) -> None:
+        """One indexed single-row read per interval; a rebuild only when the version moved."""
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            try:
+                async with self.runtime.engine.connect() as conn:
+                    version = await read_version(conn)
+                if version != self.snapshot.version:
+                    await self.refresh()
+            except Exception:  # keep serving the last good snapshot; say why
+                log.exception("refreshing the routing snapshot failed; serving the previous one")
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        await self.client.aclose()

@@ -1,0 +1,28 @@
+"""The one pooled HTTP client a process uses for every upstream call: keep-alive, TCP_NODELAY, and TLS that
+trusts the system store plus SKYGATE_CA_BUNDLE."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+
+import httpx
+
+from skygate.settings import Settings
+
+__all__ = ["create_upstream_client"]
+
+
+def create_upstream_client(settings: Settings) -> httpx.AsyncClient:
+    context = ssl.create_default_context()
+    if settings.ca_bundle is not None:
+        context.load_verify_locations(cafile=str(settings.ca_bundle))
+    transport = httpx.AsyncHTTPTransport(
+        verify=context,
+        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=60),
+        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+        retries=0,
+    )
+    # Long reads: a model may think for minutes before the first byte. Connecting is what must be quick.
+    timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=10.0)
+    return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
