@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 
+from skygate_emulator.faults import StreamGauge
 from skygate_emulator.recorder import Recorder
 from skygate_emulator.signing import SigningKey
 from skygate_emulator.state import EmulatorState
@@ -29,3 +30,4 @@ class EmulatorContext:
     options: EmulatorOptions
     http: httpx.AsyncClient
     recorder: Recorder = field(default_factory=lambda: Recorder())
+    streams: StreamGauge = field(default_factory=StreamGauge)

@@ -62,7 +62,8 @@ async def _json_body(request: Request) -> dict[str, Any] | Response:
 
 def _stream(request: Request, deployment: Deployment, chunks: Iterator[bytes]) -> Response:
     headers = _headers(request) | {"cache-control": "no-cache, must-revalidate", "x-accel-buffering": "no"}
-    return StreamingResponse(paced(deployment, chunks), media_type="text/event-stream", headers=headers)
+    gauge = _ctx(request).streams
+    return StreamingResponse(paced(deployment, chunks, gauge), media_type="text/event-stream", headers=headers)
 
 
 async def _openai_answer(

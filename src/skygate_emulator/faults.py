@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from skygate_emulator import azure_errors as errors
 from skygate_emulator.state import Deployment
 
-__all__ = ["DroppedConnection", "failure_for", "paced"]
+__all__ = ["DroppedConnection", "StreamGauge", "failure_for", "paced"]
 
 
 class DroppedConnection(Exception):
@@ -30,11 +30,22 @@ def failure_for(deployment: Deployment, api_version: str) -> JSONResponse | None
     return errors.server_error(faults.status)
 
 
-async def paced(deployment: Deployment, chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+class StreamGauge:
+    """How many streams are being sent right now: lets a test see that a client's disconnect reached us."""
+
+    def __init__(self) -> None:
+        self.open = 0
+
+
+async def paced(deployment: Deployment, chunks: Iterator[bytes], gauge: StreamGauge) -> AsyncIterator[bytes]:
     faults = deployment.faults
-    for sent, chunk in enumerate(chunks):
-        if faults.drop_after_chunks is not None and sent >= faults.drop_after_chunks:
-            raise DroppedConnection(f"fault injection: dropped after {sent} chunks")
-        if sent and faults.chunk_delay_ms:
-            await asyncio.sleep(faults.chunk_delay_ms / 1000)
-        yield chunk
+    gauge.open += 1
+    try:
+        for sent, chunk in enumerate(chunks):
+            if faults.drop_after_chunks is not None and sent >= faults.drop_after_chunks:
+                raise DroppedConnection(f"fault injection: dropped after {sent} chunks")
+            if sent and faults.chunk_delay_ms:
+                await asyncio.sleep(faults.chunk_delay_ms / 1000)
+            yield chunk
+    finally:
+        gauge.open -= 1

@@ -1,0 +1,90 @@
+"""A gateway in front of the emulator over real HTTPS, with an org, a project, a provider and an invoke key
+created through the admin API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from skygate_emulator.server import RunningEmulator, running_emulator
+from skygate_emulator.state import Deployment
+from tests.emulator.support import DEMO_KEY, emulator_state
+from tests.support import Gateway, make_settings, running_gateway, unique
+
+
+@dataclass
+class DataPlane:
+    gateway: Gateway
+    emulator: RunningEmulator
+    org_id: str
+    project_id: str
+    invoke_key: str
+    admin_key: str
+
+    def provider(self, name: str | None = None, *, project: bool = False, **fields: Any) -> dict[str, Any]:
+        body = {"name": name or unique("azure"), "type": "azure", "api_base": self.emulator.url,
+                "auth": {"method": "api_key", "api_key": DEMO_KEY}} | fields  # fmt: skip
+        path = f"/projects/{self.project_id}/providers" if project else f"/orgs/{self.org_id}/providers"
+        with self.gateway.api() as api:
+            response = api.post(path, json=body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def recorded(self) -> list[Any]:
+        return [r for r in self.emulator.ctx.recorder.all() if not r.path.startswith("/_emulator")]
+
+
+def _state() -> Any:
+    state = emulator_state()
+    state.resources[0].deployments.append(Deployment(name="o3", model="o3"))
+    state.resources[0].deployments.append(Deployment(name="slow", model="gpt-4o"))
+    return state
+
+
+@pytest.fixture(scope="session")
+def data_plane_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningEmulator, Gateway]]:
+    tmp = tmp_path_factory.mktemp("data-plane")
+    with running_emulator(tmp / "tls", _state()) as emulator:
+        settings = make_settings(tmp, f"sqlite+aiosqlite:///{tmp / 'skygate.db'}", ca_bundle=emulator.ca_file,
+                                 allowed_upstream_hosts=("127.0.0.1",))  # fmt: skip
+        with running_gateway(settings) as gateway:
+            yield emulator, gateway
+
+
+@pytest.fixture
+def dp(data_plane_env: tuple[RunningEmulator, Gateway]) -> DataPlane:
+    """A fresh org (with one default provider on the emulator) per test; emulator state and recording reset."""
+    emulator, gateway = data_plane_env
+    fresh = _state()
+    emulator.state.tenants, emulator.state.apps, emulator.state.resources = fresh.tenants, fresh.apps, fresh.resources
+    with gateway.api() as api:
+        org = api.post("/orgs", json={"name": unique("org")}).json()
+        project = api.post(f"/orgs/{org['id']}/projects", json={"name": "web"}).json()
+        invoke = api.post(f"/orgs/{org['id']}/keys", json={"name": "app", "role": "invoke"}).json()
+        admin = api.post(f"/orgs/{org['id']}/keys", json={"name": "ops", "role": "admin"}).json()
+    plane = DataPlane(gateway, emulator, org["id"], project["id"], invoke["key"], admin["key"])
+    plane.provider("main", models=[{"deployment": "claude-sonnet-4-5", "api": "messages"},
+                                   {"deployment": "ghost", "api": "chat_completions", "alias": "ghost"}])  # fmt: skip
+    wait_for_snapshot(plane)
+    emulator.ctx.recorder.clear()
+    return plane
+
+
+def wait_for_snapshot(plane: DataPlane, model: str = "gpt-4o", present: bool = True) -> None:
+    """Admin changes reach the data plane through the snapshot poller; wait (at most 1 s) until they do."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + 1.0
+    headers = {"authorization": f"Bearer {plane.invoke_key}"}
+    while True:
+        response = httpx.get(f"{plane.gateway.base_url}/v1/models", headers=headers)
+        ids = {m["id"] for m in response.json().get("data", [])} if response.status_code == 200 else set()
+        if (model in ids) == present:
+            return
+        assert time.monotonic() < deadline, f"the data plane did not see the change within 1 s: {response.text}"
+        time.sleep(0.05)
