@@ -7,6 +7,7 @@ import time
 
 import httpx
 import openai
+import pytest
 
 from tests.emulator.support import raw_client
 from tests.gateway.conftest import DataPlane
@@ -46,13 +47,11 @@ def test_a_single_failing_provider_returns_the_upstream_error(dp: DataPlane) -> 
     _faults(dp, "flaky", status=503, count=-1)
     dp.provider("broken", include_default_registry=False, models=[{"deployment": "flaky", "api": "chat_completions"}])
     time.sleep(0.6)
-    try:
+    with pytest.raises(openai.InternalServerError) as failed:
         oai(dp).chat.completions.create(model="flaky", messages=HI)
-        raise AssertionError("expected a 503")
-    except openai.InternalServerError as exc:
-        assert exc.status_code == 503
-        assert exc.code == "ServiceUnavailable"
-        assert exc.response.headers["x-skygate-provider"] == "broken"
+    assert failed.value.status_code == 503
+    assert failed.value.code == "ServiceUnavailable"
+    assert failed.value.response.headers["x-skygate-provider"] == "broken"
     assert _upstream_paths(dp) == ["flaky", "flaky"]  # one retry, then the upstream's own error
 
 

@@ -69,8 +69,19 @@ Try the admin API:
   curl -s {bearer} {base}/registry/azure
   open {base}/docs for the OpenAPI browser
 
-Call the emulated Azure resource directly (the gateway's model endpoints come with the data-plane milestone):
-  curl -s --cacert {emulator.ca_file} -H 'api-key: {DEMO_KEY}' {emulator.url}/openai/v1/chat/completions \\
+Call a model through the gateway (Claude on the emulated Foundry resource, GPT from the default registry):
+  curl -s http://{host}:{port}/v1/chat/completions -H 'Authorization: Bearer {seeded["invoke_key"]}' \\
     -H 'content-type: application/json' -d '{{"model": "gpt-4o", "messages": [{{"role": "user", "content": "hi"}}]}}'
+
+  python - <<'PY'
+  from openai import OpenAI
+  from anthropic import Anthropic
+  gpt = OpenAI(base_url="http://{host}:{port}/v1", api_key="{seeded["invoke_key"]}")
+  reply = gpt.chat.completions.create(model="gpt-4o", messages=[{{"role": "user", "content": "hi"}}])
+  print(reply.choices[0].message.content)
+  claude = Anthropic(base_url="http://{host}:{port}", api_key="{seeded["invoke_key"]}")
+  print(claude.messages.create(model="claude-sonnet-4-5", max_tokens=200,
+                               messages=[{{"role": "user", "content": "hi"}}]).content[0].text)
+  PY
 """)
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
