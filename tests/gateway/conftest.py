@@ -12,7 +12,7 @@ import pytest
 from skygate_emulator.server import RunningEmulator, running_emulator
 from skygate_emulator.state import Deployment
 from tests.emulator.support import DEMO_KEY, emulator_state
-from tests.support import Gateway, make_settings, running_gateway, unique
+from tests.support import Gateway, fresh_database, make_settings, running_gateway, unique
 
 
 @dataclass
@@ -45,11 +45,11 @@ def _state() -> Any:
 
 
 @pytest.fixture(scope="session")
-def data_plane_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningEmulator, Gateway]]:
-    tmp = tmp_path_factory.mktemp("data-plane")
-    with running_emulator(tmp / "tls", _state()) as emulator:
-        settings = make_settings(tmp, f"sqlite+aiosqlite:///{tmp / 'skygate.db'}", ca_bundle=emulator.ca_file,
-                                 allowed_upstream_hosts=("127.0.0.1",))  # fmt: skip
+def data_plane_env(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningEmulator, Gateway]]:
+    """Per store backend: the snapshot is read from SQLite or PostgreSQL like everything else."""
+    tmp = tmp_path_factory.mktemp(f"data-plane-{backend}")
+    with fresh_database(backend, tmp) as url, running_emulator(tmp / "tls", _state()) as emulator:
+        settings = make_settings(tmp, url, ca_bundle=emulator.ca_file, allowed_upstream_hosts=("127.0.0.1",))
         with running_gateway(settings) as gateway:
             yield emulator, gateway
 
