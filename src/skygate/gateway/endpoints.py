@@ -82,7 +82,8 @@ async def _serve(request: Request, fmt: CallerFormat, api: Api) -> Response:
         call = Call(fmt, api, model, body, stream and api != "embeddings", request.headers, started)
         return await forward(state.client, call, routes)
     except GatewayError as exc:
-        return render_error(fmt, exc.status, exc.code, exc.message, exc.param)
+        overhead = {"x-skygate-overhead-ms": f"{(time.perf_counter() - started) * 1000:.2f}"}
+        return render_error(fmt, exc.status, exc.code, exc.message, exc.param, headers=overhead)
 
 
 async def chat_completions(request: Request) -> Response:

@@ -148,8 +148,10 @@ async def forward(client: httpx.AsyncClient, call: Call, routes: list[Route]) ->
                 await asyncio.sleep(min(_retry_after(upstream), MAX_RETRY_WAIT_SECONDS))
             continue
         if status >= 400 or not call.stream:
+            reading = time.perf_counter()
             raw = await upstream.aread()
             await upstream.aclose()
+            call.upstream_seconds += time.perf_counter() - reading
             if status >= 400:
                 return _upstream_error(call, route, status, raw, {})
             media_type = upstream.headers.get("content-type", "application/json")
