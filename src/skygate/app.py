@@ -14,6 +14,7 @@ from skygate.admin.app import build_admin_app
 from skygate.admin.body_limit import BodyLimit
 from skygate.gateway.endpoints import gateway_routes
 from skygate.gateway.state import GatewayState
+from skygate.identity.oidc import oidc_routes
 from skygate.observability.logging import configure_logging
 from skygate.services.runtime import open_runtime
 from skygate.settings import Settings
@@ -41,6 +42,7 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         *gateway_routes(),
+        *oidc_routes(),
         Route("/healthz", _healthz),
         Mount("/api/v1", app=BodyLimit(admin, settings.admin_max_body_bytes)),
     ]

@@ -3,10 +3,12 @@ created through the admin API."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from skygate_emulator.server import RunningEmulator, running_emulator
@@ -24,13 +26,29 @@ class DataPlane:
     invoke_key: str
     admin_key: str
 
+    def config_version(self) -> int:
+        response = httpx.get(
+            f"{self.gateway.base_url}/v1/models", headers={"authorization": f"Bearer {self.invoke_key}"}
+        )
+        return int(response.headers.get("x-skygate-config-version", "-1"))
+
+    def settle(self, since: int) -> None:
+        """Wait (at most 1 s, the promise) until the data plane serves a configuration newer than `since`."""
+        deadline = time.monotonic() + 1.0
+        while self.config_version() <= since:
+            assert time.monotonic() < deadline, "an admin change took more than 1 s to reach the data plane"
+            time.sleep(0.02)
+
     def provider(self, name: str | None = None, *, project: bool = False, **fields: Any) -> dict[str, Any]:
+        """Create a provider through the admin API and wait until the data plane routes with it."""
+        before = self.config_version()
         body = {"name": name or unique("azure"), "type": "azure", "api_base": self.emulator.url,
                 "auth": {"method": "api_key", "api_key": DEMO_KEY}} | fields  # fmt: skip
         path = f"/projects/{self.project_id}/providers" if project else f"/orgs/{self.org_id}/providers"
         with self.gateway.api() as api:
             response = api.post(path, json=body)
         assert response.status_code == 201, response.text
+        self.settle(before)
         return dict(response.json())
 
     def recorded(self) -> list[Any]:

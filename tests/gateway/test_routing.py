@@ -18,7 +18,6 @@ HI = [{"role": "user", "content": "hi"}]
 def test_project_providers_override_org_providers_for_their_models(dp: DataPlane) -> None:
     dp.provider("project-azure", project=True, include_default_registry=False, api_version="2024-10-21",
                 models=[{"deployment": "gpt-4o", "api": "chat_completions"}])  # fmt: skip
-    time.sleep(0.6)  # let the snapshot poller see the new provider
     by_header = oai(dp, **{"x-skygate-project": "web"}).chat.completions.with_raw_response.create(
         model="gpt-4o", messages=HI
     )
@@ -38,9 +37,10 @@ def test_project_providers_override_org_providers_for_their_models(dp: DataPlane
 def test_a_key_bound_to_a_project_uses_that_project(dp: DataPlane) -> None:
     dp.provider("project-azure", project=True, include_default_registry=False,
                 models=[{"deployment": "gpt-4o", "api": "chat_completions"}])  # fmt: skip
+    before = dp.config_version()
     with dp.gateway.api() as api:
         bound = api.post(f"/orgs/{dp.org_id}/keys", json={"name": "b", "role": "invoke", "project_id": dp.project_id})
-    time.sleep(0.6)
+    dp.settle(before)
     client = openai.OpenAI(base_url=f"{dp.gateway.base_url}/v1", api_key=bound.json()["key"], max_retries=0)
     raw = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=HI)
     assert raw.headers["x-skygate-provider"] == "project-azure"
@@ -48,7 +48,6 @@ def test_a_key_bound_to_a_project_uses_that_project(dp: DataPlane) -> None:
 
 def test_x_skygate_provider_pins_one_provider(dp: DataPlane) -> None:
     dp.provider("second")
-    time.sleep(0.6)
     for _ in range(4):
         raw = oai(dp, **{"x-skygate-provider": "second"}).chat.completions.with_raw_response.create(
             model="gpt-4o", messages=HI
@@ -61,7 +60,6 @@ def test_x_skygate_provider_pins_one_provider(dp: DataPlane) -> None:
 
 def test_several_providers_share_the_load(dp: DataPlane) -> None:
     dp.provider("second")
-    time.sleep(0.6)
     used = {
         oai(dp).chat.completions.with_raw_response.create(model="gpt-4o", messages=HI).headers["x-skygate-provider"]
         for _ in range(16)

@@ -80,7 +80,7 @@ async def _serve(request: Request, fmt: CallerFormat, api: Api) -> Response:
         pin = request.headers.get("x-skygate-provider")
         routes = state.snapshot.resolve(key, request.headers.get("x-skygate-project"), model, api, pin)
         call = Call(fmt, api, model, body, stream and api != "embeddings", request.headers, started)
-        return await forward(state.client, call, routes)
+        return await forward(state.client, state.tokens, call, routes)
     except GatewayError as exc:
         overhead = {"x-skygate-overhead-ms": f"{(time.perf_counter() - started) * 1000:.2f}"}
         return render_error(fmt, exc.status, exc.code, exc.message, exc.param, headers=overhead)
@@ -112,14 +112,16 @@ async def models(request: Request) -> Response:
     except GatewayError as exc:
         return render_error(fmt, exc.status, exc.code, exc.message, exc.param)
     names = sorted(visible)
+    # Which configuration this process serves: operators (and tests) can see an admin change arrive.
+    version = {"x-skygate-config-version": str(state.snapshot.version)}
     if fmt == "anthropic":
         data = [{"type": "model", "id": n, "display_name": n, "created_at": "1970-01-01T00:00:00Z"} for n in names]
         first, last = (names[0], names[-1]) if names else (None, None)
-        return JSONResponse({"data": data, "has_more": False, "first_id": first, "last_id": last})
+        return JSONResponse({"data": data, "has_more": False, "first_id": first, "last_id": last}, headers=version)
     listed: list[dict[str, object]] = [
         {"id": n, "object": "model", "created": 0, "owned_by": visible[n][0].provider_name} for n in names
     ]
-    return JSONResponse({"object": "list", "data": listed})
+    return JSONResponse({"object": "list", "data": listed}, headers=version)
 
 
 def gateway_routes() -> list[StarletteRoute]:

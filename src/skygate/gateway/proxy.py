@@ -18,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from skygate import __version__
 from skygate.gateway.errors import CallerFormat, GatewayError, render_error
 from skygate.gateway.snapshot import Route
+from skygate.identity.entra_tokens import EntraTokenCache, EntraTokenError
 from skygate.providers.azure.routes import ANTHROPIC_VERSION, Api, auth_headers, prepare_body, upstream_url
 
 __all__ = ["Call", "forward"]
@@ -45,10 +46,15 @@ class Call:
         return {"x-skygate-provider": route.provider_name, "x-skygate-overhead-ms": f"{max(overhead, 0):.2f}"}
 
 
-def _request(client: httpx.AsyncClient, route: Route, call: Call) -> httpx.Request:
-    if route.auth_method != "api_key" or route.secret is None:
-        raise GatewayError(501, "auth_method_unavailable", f"provider {route.provider_name!r} authenticates with "
-                           f"{route.auth_method}, which this gateway version cannot call yet")  # fmt: skip
+async def _upstream_auth(tokens: EntraTokenCache, route: Route, api: Api) -> dict[str, str]:
+    """The key for key providers; for Entra providers a cached (or freshly fetched) access token."""
+    auth = route.auth
+    if auth.token_request is not None:
+        return {"authorization": f"Bearer {await tokens.token(auth.token_request)}"}
+    return auth_headers(api, auth.api_key or "")
+
+
+def _request(client: httpx.AsyncClient, route: Route, call: Call, auth: dict[str, str]) -> httpx.Request:
     headers = {
         "content-type": "application/json",
         "accept-encoding": "identity",
@@ -58,7 +64,7 @@ def _request(client: httpx.AsyncClient, route: Route, call: Call) -> httpx.Reque
     headers.update({name: call.client_headers[name] for name in _FORWARDED if name in call.client_headers})
     if call.api == "messages":
         headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
-    headers.update(auth_headers(call.api, route.secret))
+    headers.update(auth)
     url = upstream_url(route.base, call.api, route.deployment, route.api_version)
     body = prepare_body(call.api, call.body, route.deployment, call.model)
     return client.build_request("POST", url, content=orjson.dumps(body), headers=headers)
@@ -117,8 +123,8 @@ def _relay_stream(call: Call, route: Route, upstream: httpx.Response) -> Respons
                                  background=BackgroundTask(upstream.aclose))  # fmt: skip
 
 
-async def _attempt(client: httpx.AsyncClient, route: Route, call: Call) -> httpx.Response:
-    request = _request(client, route, call)
+async def _attempt(client: httpx.AsyncClient, tokens: EntraTokenCache, route: Route, call: Call) -> httpx.Response:
+    request = _request(client, route, call, await _upstream_auth(tokens, route, call.api))
     sent = time.perf_counter()
     try:
         return await client.send(request, stream=True)
@@ -126,14 +132,22 @@ async def _attempt(client: httpx.AsyncClient, route: Route, call: Call) -> httpx
         call.upstream_seconds += time.perf_counter() - sent
 
 
-async def forward(client: httpx.AsyncClient, call: Call, routes: list[Route]) -> Response:
+def _token_failure(route: Route, error: EntraTokenError) -> tuple[Route, int, bytes, dict[str, str]]:
+    message = f"provider {route.provider_name!r} could not get an Entra token: {error.message}"
+    return route, 502, orjson.dumps({"message": message}), {}
+
+
+async def forward(client: httpx.AsyncClient, tokens: EntraTokenCache, call: Call, routes: list[Route]) -> Response:
     # One provider still gets one retry: a 429 with retry-after, or a passing 5xx, often clears at once.
     attempts = routes if len(routes) > 1 else routes * 2
     failure: tuple[Route, int, bytes, dict[str, str]] | None = None
     unreachable: list[str] = []
     for index, route in enumerate(attempts):
         try:
-            upstream = await _attempt(client, route, call)
+            upstream = await _attempt(client, tokens, route, call)
+        except EntraTokenError as exc:
+            failure = _token_failure(route, exc)
+            continue
         except httpx.TransportError as exc:
             unreachable.append(f"{route.provider_name}: {type(exc).__name__}")
             continue

@@ -11,6 +11,8 @@ from typing import Any
 from skygate.crypto import open_secret
 from skygate.domain.records import Provider
 from skygate.gateway.errors import GatewayError
+from skygate.identity.entra_tokens import TokenRequest
+from skygate.identity.signing import SigningKeySet, workload_subject
 from skygate.providers.azure.endpoints import EndpointError, normalise_api_base
 from skygate.providers.azure.routes import Api
 from skygate.registry.azure import AzureRegistry
@@ -34,6 +36,15 @@ class KeyEntry:
 
 
 @dataclass(slots=True, frozen=True)
+class RouteAuth:
+    """How to authenticate upstream: the API key, or what to ask Entra for."""
+
+    method: str
+    api_key: str | None = None
+    token_request: TokenRequest | None = None
+
+
+@dataclass(slots=True, frozen=True)
 class Route:
     """One provider's way to serve one model name."""
 
@@ -43,8 +54,7 @@ class Route:
     deployment: str
     apis: frozenset[str]
     api_version: str | None
-    auth_method: str
-    secret: str | None
+    auth: RouteAuth
     headers: tuple[tuple[str, str], ...]
 
 
@@ -64,6 +74,7 @@ class Snapshot:
     version: int
     keys: dict[str, KeyEntry]
     orgs: dict[str, OrgTables]
+    signing_keys: SigningKeySet
 
     def project_for(self, key: KeyEntry, header: str | None) -> str | None:
         """The key's binding wins; otherwise `x-skygate-project` (id or name) picks one of the org's projects."""
@@ -122,6 +133,25 @@ class Snapshot:
         return visible
 
 
+def _route_auth(provider: Provider, secret: str | None) -> RouteAuth:
+    auth: dict[str, Any] = provider.config["auth"]
+    method = auth["method"]
+    if method == "api_key":
+        return RouteAuth(method, api_key=secret)
+    common = {
+        "method": method,
+        "authority": auth["authority_host"],
+        "tenant_id": auth["tenant_id"],
+        "client_id": auth["client_id"],
+        "scope": auth["scope"],
+    }
+    if method == "workload_identity":
+        subject = workload_subject(provider.org_id, auth["subject_suffix"])
+        return RouteAuth(method, token_request=TokenRequest(**common, credential_id=subject, subject=subject))
+    fingerprint = provider.secret_fingerprint or ""
+    return RouteAuth(method, token_request=TokenRequest(**common, credential_id=fingerprint, secret=secret))
+
+
 def _routes_of(provider: Provider, secret: str | None, registry: AzureRegistry, allowed: tuple[str, ...]) -> ModelTable:
     config: dict[str, Any] = provider.config
     try:
@@ -134,8 +164,7 @@ def _routes_of(provider: Provider, secret: str | None, registry: AzureRegistry, 
         "provider_name": provider.name,
         "base": base,
         "api_version": config["api_version"],
-        "auth_method": config["auth"]["method"],
-        "secret": secret,
+        "auth": _route_auth(provider, secret),
         "headers": tuple(sorted(config["additional_headers"].items())),
     }
     table: ModelTable = {}
@@ -156,7 +185,7 @@ def _merge(into: ModelTable, table: ModelTable) -> None:
 
 
 def build_snapshot(
-    config: StoredConfig, keyring: Keyring, registry: AzureRegistry, allowed: tuple[str, ...]
+    config: StoredConfig, keyring: Keyring, registry: AzureRegistry, allowed: tuple[str, ...], signing: SigningKeySet
 ) -> Snapshot:
     orgs = {o.id: OrgTables(o.gateway_enabled) for o in config.orgs}
     for project in config.projects:
@@ -174,4 +203,4 @@ def build_snapshot(
         key_hash: KeyEntry(key.id, key.org_id, key.project_id, key.role, key.revoked_at is not None)
         for key, key_hash in config.keys
     }
-    return Snapshot(config.version, keys, orgs)
+    return Snapshot(config.version, keys, orgs, signing)

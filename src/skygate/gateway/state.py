@@ -11,9 +11,12 @@ import httpx
 
 from skygate.gateway.snapshot import Snapshot, build_snapshot
 from skygate.gateway.upstream_client import create_upstream_client
+from skygate.identity.entra_tokens import EntraTokenCache
 from skygate.services.runtime import Runtime
+from skygate.services.signing_keys import load_signing_keys
 from skygate.store.snapshot import load_config
 from skygate.store.version import read_version
+from skygate.trust import combined_ca_file
 
 __all__ = ["GatewayState"]
 
@@ -26,6 +29,10 @@ POLL_SECONDS = 0.25
 class GatewayState:
     def __init__(self, runtime: Runtime, snapshot: Snapshot, client: httpx.AsyncClient) -> None:
         self.runtime, self.snapshot, self.client = runtime, snapshot, client
+        issuer = runtime.settings.public_url or ""
+        self.tokens = EntraTokenCache(
+            combined_ca_file(runtime.settings), lambda subject: self.snapshot.signing_keys.assertion(issuer, subject)
+        )
         self._poller: asyncio.Task[None] | None = None
 
     @classmethod
@@ -38,8 +45,8 @@ class GatewayState:
     async def _build(runtime: Runtime) -> Snapshot:
         async with runtime.engine.connect() as conn:
             config = await load_config(conn)
-        settings = runtime.settings
-        return build_snapshot(config, runtime.keyring, runtime.registry, settings.allowed_upstream_hosts)
+        settings, signing = runtime.settings, await load_signing_keys(runtime)
+        return build_snapshot(config, runtime.keyring, runtime.registry, settings.allowed_upstream_hosts, signing)
 
     async def refresh(self) -> None:
         self.snapshot = await self._build(self.runtime)

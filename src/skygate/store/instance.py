@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from skygate.crypto import MasterKey, rewrap_secret
 from skygate.store.tables import instance_secrets, providers
 
-__all__ = ["get_instance_secret", "insert_instance_secret", "rewrap_all"]
+__all__ = ["get_instance_secret", "insert_instance_secret", "replace_instance_secret", "rewrap_all"]
 
 
 async def get_instance_secret(conn: AsyncConnection, name: str) -> str | None:
@@ -21,6 +21,12 @@ async def get_instance_secret(conn: AsyncConnection, name: str) -> str | None:
 async def insert_instance_secret(conn: AsyncConnection, name: str, sealed: str, key_id: str) -> None:
     await conn.execute(
         instance_secrets.insert().values(name=name, sealed=sealed, key_id=key_id, created_at=datetime.now(UTC))
+    )
+
+
+async def replace_instance_secret(conn: AsyncConnection, name: str, sealed: str, key_id: str) -> None:
+    await conn.execute(
+        instance_secrets.update().where(instance_secrets.c.name == name).values(sealed=sealed, key_id=key_id)
     )
 
 

@@ -1,0 +1,125 @@
+"""Entra access tokens for upstream calls, from azure-identity's credentials, cached per (authority, tenant,
+client, scope, method, credential): refreshed before expiry, one refresh at a time per key, and a still-valid
+token keeps serving when Entra fails. Tokens live here only, never inside a long-lived client."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from azure.core.credentials import TokenCredential
+from azure.identity import ClientAssertionCredential, ClientSecretCredential
+
+__all__ = ["EntraTokenCache", "EntraTokenError", "TokenRequest"]
+
+log = logging.getLogger(__name__)
+
+# Refresh this long before expiry (or at half the lifetime of a shorter token).
+REFRESH_MARGIN_SECONDS = 300.0
+# After a failed refresh, answer from memory for this long instead of asking Entra again on every call.
+FAILURE_BACKOFF_SECONDS = 5.0
+_AADSTS = re.compile(r"AADSTS(\d+)")
+
+
+class EntraTokenError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        match = _AADSTS.search(message)
+        self.code = f"AADSTS{match.group(1)}" if match else None
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """What a token is for. `credential_id` tells credentials apart (a secret's fingerprint, or the workload
+    subject); the secret itself is never part of the key."""
+
+    method: str
+    authority: str
+    tenant_id: str
+    client_id: str
+    scope: str
+    credential_id: str
+    secret: str | None = field(default=None, compare=False, repr=False)
+    subject: str | None = field(default=None, compare=False)
+
+
+@dataclass
+class _Entry:
+    credential: TokenCredential
+    token: str | None = None
+    expires_on: float = 0.0
+    refresh_at: float = 0.0
+    failed_until: float = 0.0
+    error: EntraTokenError | None = None
+
+
+class EntraTokenCache:
+    def __init__(self, ca_file: str | None, assertion_for: Callable[[str], str]) -> None:
+        """`assertion_for(subject)` signs a fresh workload-identity assertion (called by azure-identity)."""
+        self._ca_file = ca_file
+        self._assertion_for = assertion_for
+        self._entries: dict[TokenRequest, _Entry] = {}
+        self._locks: dict[TokenRequest, asyncio.Lock] = {}
+
+    def _credential(self, request: TokenRequest) -> TokenCredential:
+        options: dict[str, object] = {"authority": request.authority}
+        if self._ca_file:
+            options["connection_verify"] = self._ca_file
+        if request.method == "workload_identity":
+            subject = request.subject or ""
+            return ClientAssertionCredential(
+                request.tenant_id, request.client_id, lambda: self._assertion_for(subject), **options
+            )
+        # Instance discovery would call login.microsoftonline.com even for another cloud (reference §10).
+        return ClientSecretCredential(
+            request.tenant_id, request.client_id, request.secret or "", disable_instance_discovery=True, **options
+        )
+
+    def _fresh(self, entry: _Entry | None, now: float) -> str | None:
+        return entry.token if entry is not None and entry.token and now < entry.refresh_at else None
+
+    async def token(self, request: TokenRequest) -> str:
+        cached = self._fresh(self._entries.get(request), time.time())
+        if cached:
+            return cached
+        async with self._locks.setdefault(request, asyncio.Lock()):
+            now = time.time()
+            entry = self._entries.get(request)
+            cached = self._fresh(entry, now)
+            if cached:
+                return cached
+            if entry is None:
+                entry = self._entries[request] = _Entry(self._credential(request))
+            if entry.failed_until > now and entry.error is not None:
+                return self._fallback(entry, now, entry.error)
+            return await self._refresh(entry, request, now)
+
+    def _fallback(self, entry: _Entry, now: float, error: EntraTokenError) -> str:
+        if entry.token and entry.expires_on > now + 10:
+            return entry.token
+        raise error
+
+    async def _refresh(self, entry: _Entry, request: TokenRequest, now: float) -> str:
+        try:
+            # azure-identity's credentials are blocking (requests); a refresh is rare, so a thread is fine.
+            access = await asyncio.to_thread(entry.credential.get_token, request.scope)
+        except Exception as exc:
+            error = EntraTokenError(str(exc))
+            entry.error, entry.failed_until = error, now + FAILURE_BACKOFF_SECONDS
+            log.warning(
+                "Entra token for client %s in tenant %s failed: %s",
+                request.client_id,
+                request.tenant_id,
+                error.code or type(exc).__name__,
+            )
+            return self._fallback(entry, now, error)
+        lifetime = max(access.expires_on - now, 0)
+        entry.token, entry.expires_on = access.token, float(access.expires_on)
+        entry.refresh_at = access.expires_on - min(REFRESH_MARGIN_SECONDS, lifetime / 2)
+        entry.error, entry.failed_until = None, 0.0
+        return access.token
