@@ -34,7 +34,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
             app.state.runtime = admin.state.runtime = runtime
-            app.state.gateway = gateway = await GatewayState.start(runtime)
+            app.state.gateway = admin.state.gateway = gateway = await GatewayState.start(runtime)
             try:
                 yield
             finally:

@@ -21,6 +21,8 @@ class EmulatorOptions:
     outbound_ca: Path | None = None
     # Not real Entra behaviour (§13.3): accept http:// issuers. Off unless a test asks for it.
     allow_http_issuers: bool = False
+    # Entra's tokens live about an hour (§9.3); tests shorten it to see refreshes.
+    token_lifetime_seconds: int = 3599
 
 
 @dataclass

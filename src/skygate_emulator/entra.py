@@ -140,8 +140,10 @@ async def _issue(request: Request) -> Response:
         raise errors.unknown_client(client_id, request.path_params["tenant"])
     audience = _audience(form["scope"], tenant)
     appidacr = await _authenticate_client(request, app, form)
-    token = _ctx(request).signing_key.access_token(tenant.id, app.client_id, app.object_id, audience, appidacr)
-    body = {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}
+    ctx = _ctx(request)
+    lifetime = ctx.options.token_lifetime_seconds
+    token = ctx.signing_key.access_token(tenant.id, app.client_id, app.object_id, audience, appidacr, lifetime)
+    body = {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
     return JSONResponse(body, headers=_NO_STORE)
 
 

@@ -47,7 +47,9 @@ class SigningKey:
             ]
         }
 
-    def access_token(self, tenant_id: str, app_id: str, object_id: str, audience: str, appidacr: str) -> str:
+    def access_token(
+        self, tenant_id: str, app_id: str, object_id: str, audience: str, appidacr: str, lifetime: int = 3599
+    ) -> str:
         """A v1.0 app-only token as Entra issues for Cognitive Services (reference §12)."""
         now = int(time.time())
         issuer = f"https://sts.windows.net/{tenant_id}/"
@@ -56,7 +58,7 @@ class SigningKey:
             "iss": issuer,
             "iat": now,
             "nbf": now,
-            "exp": now + 3599,
+            "exp": now + lifetime,
             "aio": uuid.uuid4().hex,
             "appid": app_id,
             "appidacr": appidacr,

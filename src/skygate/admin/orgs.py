@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from skygate.admin.auth import Caller, RuntimeDep
 from skygate.domain.inputs import OrgCreate, OrgPatch, ProjectCreate
 from skygate.services import orgs
+from skygate.services.workload_identity import setup_values
 
 __all__ = ["router"]
 
@@ -50,3 +51,9 @@ async def list_audit(
     org: str, rt: RuntimeDep, caller: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> dict[str, Any]:
     return {"data": [e.public() for e in await orgs.list_audit(rt, caller, org, limit)]}
+
+
+@router.get("/orgs/{org}/workload-identity", tags=["providers"])
+async def workload_identity(org: str, subject_suffix: str, rt: RuntimeDep, caller: Caller) -> dict[str, Any]:
+    """The issuer, subject and audience for an Entra federated credential, and the `az` commands to create it."""
+    return await setup_values(rt, caller, org, subject_suffix)

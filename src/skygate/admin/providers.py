@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from skygate.admin.auth import Caller, RuntimeDep
 from skygate.domain.inputs import ProviderCreate, ProviderPatch
+from skygate.gateway.connection_test import run_connection_test
 from skygate.services import providers
 
 __all__ = ["router"]
@@ -43,6 +44,14 @@ async def get_provider(provider_id: str, rt: RuntimeDep, caller: Caller) -> dict
 @router.patch("/providers/{provider_id}")
 async def update_provider(provider_id: str, body: ProviderPatch, rt: RuntimeDep, caller: Caller) -> dict[str, Any]:
     return (await providers.update_provider(rt, caller, provider_id, body)).public()
+
+
+@router.post("/providers/{provider_id}/test")
+async def test_provider(provider_id: str, request: Request, rt: RuntimeDep, caller: Caller) -> dict[str, Any]:
+    """Runs configuration → Entra token → a minimal upstream call; each stage says what to fix."""
+    provider = await providers.get_provider(rt, caller, provider_id)
+    gateway = request.app.state.gateway
+    return await run_connection_test(rt, provider, gateway.client, gateway.snapshot.signing_keys)
 
 
 @router.delete("/providers/{provider_id}", status_code=204)

@@ -19,7 +19,7 @@ from skygate.registry.azure import AzureRegistry
 from skygate.services.runtime import Keyring
 from skygate.store.snapshot import StoredConfig
 
-__all__ = ["KeyEntry", "Route", "Snapshot", "build_snapshot"]
+__all__ = ["KeyEntry", "Route", "RouteAuth", "Snapshot", "build_snapshot", "routes_of"]
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def _route_auth(provider: Provider, secret: str | None) -> RouteAuth:
     return RouteAuth(method, token_request=TokenRequest(**common, credential_id=fingerprint, secret=secret))
 
 
-def _routes_of(provider: Provider, secret: str | None, registry: AzureRegistry, allowed: tuple[str, ...]) -> ModelTable:
+def routes_of(provider: Provider, secret: str | None, registry: AzureRegistry, allowed: tuple[str, ...]) -> ModelTable:
     config: dict[str, Any] = provider.config
     try:
         base = normalise_api_base(config["api_base"], allowed)
@@ -196,7 +196,7 @@ def build_snapshot(
         secret = None
         if provider.sealed_secret is not None:
             secret = open_secret(keyring.masters, provider.sealed_secret, f"provider:{provider.id}:secret")
-        table = _routes_of(provider, secret, registry, allowed)
+        table = routes_of(provider, secret, registry, allowed)
         org = orgs[provider.org_id]
         _merge(org.projects[provider.project_id] if provider.project_id else org.models, table)
     keys = {
