@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import shutil
+import ssl
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from skygate.app import create_app
 from skygate.settings import Settings
 from skygate.store.migrate import upgrade
 from skygate_emulator.server import serve_in_thread
+from skygate_emulator.tls import TestPKI
 
 PUBLIC_URL = "https://gateway.example.test"
 
@@ -87,11 +89,13 @@ class Gateway:
     admin_token: str
     logs: LogCapture
     responses: list[httpx.Response] = field(default_factory=list)
+    verify: ssl.SSLContext | bool = True
 
     def api(self, token: str | None = None, *, anonymous: bool = False) -> httpx.Client:
         """A client for /api/v1 with the admin token (or `token`); every response is kept for canary checks."""
         headers = {} if anonymous else {"authorization": f"Bearer {token or self.admin_token}"}
         return httpx.Client(
+            verify=self.verify,
             base_url=f"{self.base_url}/api/v1",
             headers=headers,
             timeout=30,
@@ -113,7 +117,7 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
 
 
 @contextmanager
-def running_gateway(settings: Settings) -> Iterator[Gateway]:
+def running_gateway(settings: Settings, pki: TestPKI | None = None, port: int = 0) -> Iterator[Gateway]:
     """Migrate, then serve the real app with uvicorn on an ephemeral loopback port in a thread."""
     upgrade(settings.effective_database_url)
     logs = LogCapture()
@@ -123,8 +127,12 @@ def running_gateway(settings: Settings) -> Iterator[Gateway]:
     root.setLevel(logging.DEBUG)
     assert settings.admin_token is not None
     try:
-        with serve_in_thread(create_app(settings)) as port:
-            yield Gateway(f"http://127.0.0.1:{port}", settings, settings.admin_token.get_secret_value(), logs)
+        tls = {"ssl_cert": pki.cert_file, "ssl_key": pki.key_file} if pki else {}
+        with serve_in_thread(create_app(settings), port=port, **tls) as bound:
+            scheme = "https" if pki else "http"
+            verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(pki.ca_file)) if pki else True
+            token = settings.admin_token.get_secret_value()
+            yield Gateway(f"{scheme}://127.0.0.1:{bound}", settings, token, logs, verify=verify)
     finally:
         root.removeHandler(logs)
         root.setLevel(previous_level)

@@ -52,7 +52,9 @@ async def _fetch_json(client: httpx.AsyncClient, url: str, allow_http: bool) -> 
     return body
 
 
-async def verify_assertion(app: App, assertion: str, client: httpx.AsyncClient, *, allow_http: bool = False) -> None:
+async def verify_assertion(
+    app: App, assertion: str, client: httpx.AsyncClient, *, allow_http: bool = False, clock_offset: float = 0.0
+) -> None:
     """Raises EntraError with the AADSTS code Entra would return; returns quietly when the assertion is good."""
     header, claims = _claims_unverified(assertion)
     _match_credential(app, claims)
@@ -80,7 +82,7 @@ async def verify_assertion(app: App, assertion: str, client: httpx.AsyncClient, 
         )
     except jwt.PyJWTError as exc:
         raise errors.bad_signature() from exc
-    now = time.time()
+    now = time.time() + clock_offset
     exp, nbf = claims.get("exp"), claims.get("nbf")
     if not isinstance(exp, int | float) or exp <= now or (isinstance(nbf, int | float) and nbf > now):
         raise errors.assertion_out_of_time(

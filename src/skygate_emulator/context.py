@@ -23,6 +23,8 @@ class EmulatorOptions:
     allow_http_issuers: bool = False
     # Entra's tokens live about an hour (§9.3); tests shorten it to see refreshes.
     token_lifetime_seconds: int = 3599
+    # Entra's clock relative to ours: tests move it to see assertions judged expired (AADSTS700024).
+    clock_offset_seconds: float = 0.0
 
 
 @dataclass

@@ -116,7 +116,13 @@ async def _authenticate_client(request: Request, app: App, form: dict[str, str])
         if form.get("client_assertion_type") != _JWT_BEARER:
             raise errors.missing_parameter("client_assertion_type")
         ctx = _ctx(request)
-        await verify_assertion(app, assertion, ctx.http, allow_http=ctx.options.allow_http_issuers)
+        await verify_assertion(
+            app,
+            assertion,
+            ctx.http,
+            allow_http=ctx.options.allow_http_issuers,
+            clock_offset=ctx.options.clock_offset_seconds,
+        )
         return "2"
     raise errors.no_credential()
 
