@@ -187,9 +187,20 @@ def test_console_script_is_installed_and_fails_with_exit_code(tmp_path: Path) ->
 def _keyed_provider(cli: Cli, env: dict[str, str] | None = None) -> dict[str, Any]:
     cli("orgs", "create", "acme", extra_env=env)
     return cli(  # type: ignore[no-any-return]
-        "providers", "create", "main", "--org", "acme", "--api-base", "https://c.openai.azure.com",
-        "--auth-method", "api_key", "--api-key", CANARY, "--json", extra_env=env,
-    )  # fmt: skip
+        "providers",
+        "create",
+        "main",
+        "--org",
+        "acme",
+        "--api-base",
+        "https://c.openai.azure.com",
+        "--auth-method",
+        "api_key",
+        "--api-key",
+        CANARY,
+        "--json",
+        extra_env=env,
+    )
 
 
 def test_an_interrupted_rotation_still_opens_everything(cli: Cli, tmp_path: Path) -> None:
@@ -219,3 +230,23 @@ def test_a_key_list_lets_instances_roll_to_a_new_master_key(cli: Cli, tmp_path: 
     only_new = make_settings(tmp_path, cli.env["SKYGATE_DATABASE_URL"], master_key=new.encoded())
     assert stored_secret(only_new, created["id"]) == CANARY
     assert "not configured" in cli("orgs", "list", ok=False, extra_env=env)
+
+
+def test_signing_key_rotation_and_workload_identity_values_from_the_cli(cli: Cli) -> None:
+    out = cli("admin", "rotate-signing-key", "--overlap-seconds", "0")
+    assert "published 2 keys" in out
+    cli("orgs", "create", "acme")
+    values = cli(
+        "orgs",
+        "workload-identity",
+        "acme",
+        "--subject-suffix",
+        "prod",
+        "--json",
+        extra_env={"SKYGATE_PUBLIC_URL": "https://gw.example.com"},
+    )
+    assert values["issuer"] == "https://gw.example.com"
+    assert values["subject"].endswith(":azure:prod")
+    assert "needs a public https issuer" in cli(
+        "orgs", "workload-identity", "acme", "--subject-suffix", "prod", ok=False
+    )

@@ -351,3 +351,29 @@ def test_connection_test_for_key_and_secret_mistakes(entra: Entra) -> None:
     assert "copy Key 1" in key_stage["fix"]
     deployment_stage = _failed_stage(entra.test_provider(missing["id"]))
     assert "no deployment 'no-such-deployment'" in deployment_stage["fix"]
+
+
+def test_the_cli_runs_the_same_connection_test(entra: Entra) -> None:
+    from typer.testing import CliRunner
+
+    from skygate.cli.main import app
+
+    settings = entra.gateway.settings
+    env = {
+        "SKYGATE_DATA_DIR": str(settings.data_dir),
+        "SKYGATE_DATABASE_URL": settings.effective_database_url,
+        "SKYGATE_PUBLIC_URL": settings.public_url or "",
+        "SKYGATE_CA_BUNDLE": str(settings.ca_bundle),
+        "SKYGATE_ALLOWED_UPSTREAM_HOSTS": "127.0.0.1",
+        "SKYGATE_MASTER_KEY": "",
+    }
+    good = entra.wi_provider()
+    broken = entra.secret_provider(secret="wrong-secret-value")
+    runner = CliRunner()
+    passed = runner.invoke(app, ["providers", "test", good["name"], "--org", entra.org_id], env=env)
+    assert passed.exit_code == 0, passed.output
+    assert "ok   upstream" in passed.stdout
+    failed = runner.invoke(app, ["providers", "test", broken["id"]], env=env)
+    assert failed.exit_code == 1
+    assert "FAIL token" in failed.stdout
+    assert "fix: the client secret is wrong" in failed.stdout

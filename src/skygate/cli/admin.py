@@ -15,6 +15,7 @@ from skygate.errors import SkygateError
 from skygate.services import keys, orgs
 from skygate.services.rotation import rotate_master_key
 from skygate.services.runtime import Runtime
+from skygate.services.signing_keys import rotate_signing_key
 from skygate.settings import Settings
 from skygate.store.migrate import upgrade
 
@@ -58,6 +59,18 @@ def bootstrap(
             + "\nStore these now: they are not shown again."
         ),
     )
+
+
+@admin_app.command("rotate-signing-key")
+def rotate_signing(
+    overlap_seconds: Annotated[
+        float, typer.Option(min=0, help="Publish the new key this long before it signs (verifiers refresh JWKS).")
+    ] = 600,
+) -> None:
+    """Add a new OIDC signing key; the previous one stays published, so no assertion in flight fails."""
+    rotated = run_service(lambda rt: rotate_signing_key(rt, Principal("cli", "cli:rotate"), overlap_seconds))
+    newest = rotated.keys[-1]
+    typer.echo(f"published {len(rotated.keys)} keys; {newest.kid} signs from {overlap_seconds:g} s from now")
 
 
 @admin_app.command("rotate-master-key")

@@ -9,6 +9,7 @@ import typer
 from skygate.cli.runner import cli_principal, emit, parse_input, run_service
 from skygate.domain.inputs import KeyCreate, OrgCreate, OrgPatch, ProjectCreate
 from skygate.services import keys, orgs
+from skygate.services.workload_identity import setup_values
 
 __all__ = ["keys_app", "orgs_app", "projects_app"]
 
@@ -69,6 +70,29 @@ def audit(org: str, limit: int = 50, as_json: JsonFlag = False) -> None:
         [e.public() for e in rows],
         as_json,
         _lines(lambda e: f"{e['at']}  {e['actor']}  {e['action']}  {e['target_id']}  {e['details']}"),
+    )
+
+
+@orgs_app.command("workload-identity")
+def workload_identity(
+    org: str,
+    subject_suffix: Annotated[str, typer.Option(help="The provider's auth.subject_suffix.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """The issuer, subject and audience for Entra's federated credential, and the az commands to set it up."""
+    values = run_service(lambda rt: setup_values(rt, cli_principal(), org, subject_suffix))
+    emit(
+        values,
+        as_json,
+        lambda v: "\n".join(
+            [
+                f"issuer:   {v['issuer']}",
+                f"subject:  {v['subject']}",
+                f"audience: {v['audience']}",
+                "",
+                *v["az_commands"],
+            ]
+        ),
     )
 
 

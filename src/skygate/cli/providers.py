@@ -11,7 +11,12 @@ import typer
 
 from skygate.cli.runner import cli_principal, emit, fail, parse_input, run_service
 from skygate.domain.inputs import ProviderCreate, ProviderPatch
+from skygate.domain.records import Provider
+from skygate.gateway.connection_test import run_connection_test
+from skygate.gateway.upstream_client import create_upstream_client
 from skygate.services import providers
+from skygate.services.runtime import Runtime
+from skygate.services.signing_keys import load_signing_keys
 
 __all__ = ["providers_app"]
 
@@ -63,8 +68,16 @@ def _header(spec: str) -> tuple[str, str]:
     return name, value
 
 
-_AUTH_FLAGS = ("auth_method", "api_key", "tenant_id", "client_id", "client_secret", "scope", "subject_suffix",
-               "authority_host")  # fmt: skip
+_AUTH_FLAGS = (
+    "auth_method",
+    "api_key",
+    "tenant_id",
+    "client_id",
+    "client_secret",
+    "scope",
+    "subject_suffix",
+    "authority_host",
+)
 
 
 def _request_body(from_file: str | None, flags: dict[str, Any]) -> dict[str, Any]:
@@ -96,12 +109,22 @@ def create(
     name: Annotated[str | None, typer.Argument(help="Provider name (or give it in --from-file).")] = None,
     org: Annotated[str | None, typer.Option(help="Organization id or name (org-level provider).")] = None,
     project: Annotated[str | None, typer.Option(help="Project id (project-level provider).")] = None,
-    api_base: ApiBase = None, auth_method: Method = None, api_key: ApiKey = None,
-    tenant_id: str | None = None, client_id: str | None = None, client_secret: ClientSecret = None,
-    scope: str | None = None, subject_suffix: str | None = None, authority_host: str | None = None,
-    default_registry: DefaultRegistry = None, model: Models = None, api_version: str | None = None,
-    header: Headers = None, from_file: FromFile = None, as_json: JsonFlag = False,
-) -> None:  # fmt: skip
+    api_base: ApiBase = None,
+    auth_method: Method = None,
+    api_key: ApiKey = None,
+    tenant_id: str | None = None,
+    client_id: str | None = None,
+    client_secret: ClientSecret = None,
+    scope: str | None = None,
+    subject_suffix: str | None = None,
+    authority_host: str | None = None,
+    default_registry: DefaultRegistry = None,
+    model: Models = None,
+    api_version: str | None = None,
+    header: Headers = None,
+    from_file: FromFile = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Create an organization or project provider."""
     flags = dict(locals())
     if (org is None) == (project is None):
@@ -117,12 +140,22 @@ def create(
 def update(
     provider_id: str,
     name: Annotated[str | None, typer.Option(help="New name.")] = None,
-    api_base: ApiBase = None, auth_method: Method = None, api_key: ApiKey = None,
-    tenant_id: str | None = None, client_id: str | None = None, client_secret: ClientSecret = None,
-    scope: str | None = None, subject_suffix: str | None = None, authority_host: str | None = None,
-    default_registry: DefaultRegistry = None, model: Models = None, api_version: str | None = None,
-    header: Headers = None, from_file: FromFile = None, as_json: JsonFlag = False,
-) -> None:  # fmt: skip
+    api_base: ApiBase = None,
+    auth_method: Method = None,
+    api_key: ApiKey = None,
+    tenant_id: str | None = None,
+    client_id: str | None = None,
+    client_secret: ClientSecret = None,
+    scope: str | None = None,
+    subject_suffix: str | None = None,
+    authority_host: str | None = None,
+    default_registry: DefaultRegistry = None,
+    model: Models = None,
+    api_version: str | None = None,
+    header: Headers = None,
+    from_file: FromFile = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Change a provider; omitted settings, and the secret, are kept."""
     flags = dict(locals())
     patch = parse_input(ProviderPatch, _request_body(from_file, flags))
@@ -156,3 +189,40 @@ def get(provider_id: str, as_json: JsonFlag = False) -> None:
 def delete(provider_id: str, as_json: JsonFlag = False) -> None:
     run_service(lambda rt: providers.delete_provider(rt, cli_principal(), provider_id))
     emit({"id": provider_id, "deleted": True}, as_json, lambda d: f"deleted {d['id']}")
+
+
+async def _resolve(rt: Runtime, ref: str, org: str | None) -> Provider:
+    if org is None:
+        return await providers.get_provider(rt, cli_principal(), ref)
+    for provider in await providers.list_providers(rt, cli_principal(), org_ref=org):
+        if provider.name == ref or provider.id == ref:
+            return provider
+    fail(f"no organization provider named {ref!r} in {org!r}")
+
+
+@providers_app.command("test")
+def check_connection(
+    provider: Annotated[str, typer.Argument(help="Provider id, or its name with --org.")],
+    org: Annotated[str | None, typer.Option(help="Organization id or name, to find the provider by name.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run the real chain (configuration, Entra token, a minimal upstream call) and say what to fix."""
+
+    async def run(rt: Runtime) -> dict[str, Any]:
+        found = await _resolve(rt, provider, org)
+        async with create_upstream_client(rt.settings) as client:
+            return await run_connection_test(rt, found, client, await load_signing_keys(rt))
+
+    report = run_service(run)
+
+    def human(r: dict[str, Any]) -> str:
+        lines = [
+            f"{'ok  ' if s['ok'] else 'FAIL'} {s['name']}: {s['detail']}"
+            + (f"\n     fix: {s['fix']}" if s["fix"] else "")
+            for s in r["stages"]
+        ]
+        return "\n".join(lines)
+
+    emit(report, as_json, human)
+    if not report["ok"]:
+        raise typer.Exit(1)
