@@ -148,12 +148,16 @@ def entra(entra_env: tuple[RunningEmulator, Gateway]) -> Entra:
     return setup
 
 
-def test_client_secret_provider_serves_chat_and_claude(entra: Entra) -> None:
-    entra.secret_provider()
+def _serves_chat_and_claude(entra: Entra) -> None:
     chat = entra.openai().chat.completions.create(model="gpt-4o", messages=HI)
     assert chat.choices[0].message.content.endswith("You said: hi")  # type: ignore[union-attr]
     claude = entra.anthropic().messages.create(model="claude-sonnet-4-5", max_tokens=20, messages=HI)  # type: ignore[arg-type]
     assert claude.content[0].text.endswith("You said: hi")  # type: ignore[union-attr]
+
+
+def test_client_secret_provider_serves_chat_and_claude(entra: Entra) -> None:
+    entra.secret_provider()
+    _serves_chat_and_claude(entra)
     upstream = [r for r in entra.emulator.ctx.recorder.all() if r.path.startswith(("/openai", "/anthropic"))]
     assert all(r.headers["authorization"].startswith("Bearer ***") for r in upstream)
     assert all("api-key" not in r.headers for r in upstream)
@@ -162,10 +166,7 @@ def test_client_secret_provider_serves_chat_and_claude(entra: Entra) -> None:
 
 def test_workload_identity_provider_serves_chat_and_claude(entra: Entra) -> None:
     entra.wi_provider()
-    chat = entra.openai().chat.completions.create(model="gpt-4o", messages=HI)
-    assert chat.choices[0].message.content.endswith("You said: hi")  # type: ignore[union-attr]
-    claude = entra.anthropic().messages.create(model="claude-sonnet-4-5", max_tokens=20, messages=HI)  # type: ignore[arg-type]
-    assert claude.content[0].text.endswith("You said: hi")  # type: ignore[union-attr]
+    _serves_chat_and_claude(entra)
     [token] = entra.token_requests()
     assert token.body["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
     assert "client_secret" not in token.body
