@@ -4,6 +4,7 @@ document and JWKS over https and verify the RS256 signature by `kid`, then the t
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -16,6 +17,8 @@ from skygate_emulator import entra_errors as errors
 from skygate_emulator.state import App
 
 __all__ = ["verify_assertion"]
+
+log = logging.getLogger(__name__)
 
 
 def _claims_unverified(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -35,17 +38,20 @@ def _match_credential(app: App, claims: dict[str, Any]) -> None:
         raise errors.subject_not_matched(str(subject))
     audiences = audience if isinstance(audience, list) else [audience]
     if not any(f.audience in audiences for f in by_subject):
-        raise errors.audience_not_matched(str(audience))
+        raise errors.audience_not_matched(", ".join(str(a) for a in audiences))
 
 
 async def _fetch_json(client: httpx.AsyncClient, url: str, allow_http: bool) -> dict[str, Any]:
     if not url.startswith("https://") and not allow_http:
+        log.warning("refusing to fetch %s: issuers must be https (start the emulator with --allow-http-issuers)", url)
         raise errors.oidc_unreachable()
     try:
         response = await client.get(url)
         response.raise_for_status()
         body = response.json()
     except (httpx.HTTPError, ValueError) as exc:
+        # Entra says no more than this; the emulator's log says why, which is what a developer needs.
+        log.warning("fetching %s for a federated assertion failed: %r", url, exc)
         raise errors.oidc_unreachable() from exc
     if not isinstance(body, dict):
         raise errors.oidc_unreachable()
@@ -64,6 +70,8 @@ async def verify_assertion(
     if not isinstance(jwks_uri, str):
         raise errors.oidc_unreachable()
     keys = (await _fetch_json(client, jwks_uri, allow_http)).get("keys", [])
+    if not isinstance(keys, list):
+        raise errors.oidc_unreachable()
     # Entra keeps only the first 100 keys of the issuer's metadata (§11).
     jwk = next((k for k in keys[:100] if isinstance(k, dict) and k.get("kid") == header.get("kid")), None)
     if jwk is None:

@@ -9,6 +9,7 @@ __all__ = [
     "bad_json",
     "content_filter",
     "deployment_not_found",
+    "invalid_request",
     "key_denied",
     "operation_not_supported",
     "permission_denied",
@@ -114,9 +115,9 @@ def content_filter() -> JSONResponse:
     return JSONResponse({"error": error}, status_code=400)
 
 
-def rate_limited(api_version: str, seconds: int) -> JSONResponse:
+def rate_limited(api_version: str, seconds: int, operation: str = "ChatCompletions_Create") -> JSONResponse:
     message = (
-        f"Requests to the ChatCompletions_Create Operation under Azure OpenAI API version {api_version} have "
+        f"Requests to the {operation} Operation under Azure OpenAI API version {api_version} have "
         "exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after "
         f"{seconds} seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further "
         "increase the default rate limit."
@@ -180,6 +181,12 @@ def api_not_supported() -> JSONResponse:
             }
         },
         status_code=404,
+    )
+
+
+def invalid_request(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}}, status_code=400
     )
 
 

@@ -21,6 +21,7 @@ from skygate_emulator.context import EmulatorContext
 from skygate_emulator.faults import failure_for, paced
 from skygate_emulator.generate import CONTENT_FILTER_TRIGGER, reply_to
 from skygate_emulator.state import Deployment, Resource
+from skygate_emulator.validation import problem_in
 
 __all__ = ["dataplane_routes"]
 
@@ -102,11 +103,13 @@ async def _serve_openai(request: Request, family: Family, operation: str, deploy
     if resource is None:
         return errors.resource_not_found()
     op = _OPERATIONS.get(operation, "chat/completions")
-    template = (
-        f"POST /openai/deployments/{{deployment-id}}/{operation}"
-        if family == "classic"
-        else f"POST /openai/v1/{operation}"
-    )
+    # The route template, as PermissionDenied names it; Responses is not deployment-scoped (§2.1).
+    if family == "v1":
+        template = f"POST /openai/v1/{operation}"
+    elif operation == "responses":
+        template = "POST /openai/responses"
+    else:
+        template = f"POST /openai/deployments/{{deployment-id}}/{operation}"
     denied = authorize(ctx, resource, request, family, _ACTION.format(op=op), template)
     if denied is not None:
         return denied
@@ -117,17 +120,28 @@ async def _serve_openai(request: Request, family: Family, operation: str, deploy
     deployment = resource.deployment(name)
     if deployment is None:
         return errors.deployment_not_found(v1=family == "v1")
-    failure = _failure(deployment, body, api_version)
+    problem = problem_in(operation, body, deployment.model)
+    if problem is not None:
+        return errors.invalid_request(problem)
+    failure = _failure(deployment, body, api_version, operation)
     if failure is not None:
         return failure
     await _latency(deployment)
     return await _openai_answer(request, deployment, operation, body, api_version, family)
 
 
-def _failure(deployment: Deployment, body: dict[str, Any], api_version: str) -> Response | None:
+_OPERATION_NAMES = {
+    "chat/completions": "ChatCompletions_Create",
+    "responses": "Responses_Create",
+    "embeddings": "Embeddings_Create",
+    "messages": "Messages_Create",
+}
+
+
+def _failure(deployment: Deployment, body: dict[str, Any], api_version: str, operation: str) -> Response | None:
     if CONTENT_FILTER_TRIGGER in json.dumps(body):
         return errors.content_filter()
-    return failure_for(deployment, api_version)
+    return failure_for(deployment, api_version, _OPERATION_NAMES[operation])
 
 
 async def _latency(deployment: Deployment) -> None:
@@ -137,14 +151,14 @@ async def _latency(deployment: Deployment) -> None:
 
 async def classic_deployment(request: Request) -> Response:
     operation = request.path_params["operation"]
-    if "api-version" not in request.query_params or operation not in _OPERATIONS:
+    if not request.query_params.get("api-version") or operation not in _OPERATIONS:
         return _with_headers(errors.resource_not_found(), request)
     response = await _serve_openai(request, "classic", operation, request.path_params["deployment"])
     return _with_headers(response, request)
 
 
 async def classic_responses(request: Request) -> Response:
-    if "api-version" not in request.query_params:
+    if not request.query_params.get("api-version"):
         return _with_headers(errors.resource_not_found(), request)
     return _with_headers(await _serve_openai(request, "classic", "responses", None), request)
 
@@ -188,9 +202,10 @@ async def _serve_messages(request: Request, ctx: EmulatorContext, resource: Reso
     deployment = resource.deployment(str(body.get("model", "")))
     if deployment is None or deployment.format != "anthropic":
         return _anthropic_error(404, "not_found_error", f"model: {body.get('model')}")
-    if not isinstance(body.get("max_tokens"), int):
-        return _anthropic_error(400, "invalid_request_error", "max_tokens: Field required")
-    failure = _failure(deployment, body, "2023-06-01")
+    problem = problem_in("messages", body, deployment.model)
+    if problem is not None:
+        return _anthropic_error(400, "invalid_request_error", problem)
+    failure = _failure(deployment, body, "2023-06-01", "messages")
     if failure is not None:
         return failure
     await _latency(deployment)

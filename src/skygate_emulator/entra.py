@@ -20,7 +20,12 @@ __all__ = ["entra_routes"]
 _JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # Resources whose `/.default` scope yields a token (§4, §5.1, §12).
 _KNOWN_RESOURCES = ("https://cognitiveservices.azure.com", "https://ai.azure.com", "https://ml.azure.com")
-_NO_STORE = {"cache-control": "no-store, no-cache", "pragma": "no-cache", "expires": "-1"}
+_NO_STORE = {
+    "cache-control": "no-store, no-cache",
+    "pragma": "no-cache",
+    "expires": "-1",
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+}
 
 
 def _ctx(request: Request) -> EmulatorContext:
@@ -128,6 +133,8 @@ async def _authenticate_client(request: Request, app: App, form: dict[str, str])
 
 
 async def _issue(request: Request) -> Response:
+    if request.path_params["tenant"].lower() in ("common", "consumers"):
+        raise errors.multi_tenant_endpoint()
     tenant = _tenant(request)
     form = _form(await request.body())
     grant = form.get("grant_type")
@@ -150,7 +157,7 @@ async def _issue(request: Request) -> Response:
     lifetime = ctx.options.token_lifetime_seconds
     token = ctx.signing_key.access_token(tenant.id, app.client_id, app.object_id, audience, appidacr, lifetime)
     body = {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
-    return JSONResponse(body, headers=_NO_STORE)
+    return JSONResponse(body, headers=_NO_STORE, media_type="application/json; charset=utf-8")
 
 
 async def token(request: Request) -> Response:

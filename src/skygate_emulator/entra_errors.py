@@ -9,7 +9,12 @@ from starlette.responses import JSONResponse
 
 __all__ = ["EntraError"]
 
-_NO_STORE = {"cache-control": "no-store, no-cache", "pragma": "no-cache", "expires": "-1"}
+_NO_STORE = {
+    "cache-control": "no-store, no-cache",
+    "pragma": "no-cache",
+    "expires": "-1",
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+}
 
 
 class EntraError(Exception):
@@ -36,13 +41,26 @@ class EntraError(Exception):
             "correlation_id": correlation,
             "error_uri": f"https://login.microsoftonline.com/error?code={self.code}",
         }
-        return JSONResponse(body, status_code=self.status, headers=_NO_STORE)
+        return JSONResponse(
+            body, status_code=self.status, headers=_NO_STORE, media_type="application/json; charset=utf-8"
+        )
 
 
 _FIC_TRAILER = (
     " Please check your federated identity credential Subject, Audience and Issuer against the presented "
     "assertion. https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation"
 )
+
+
+def multi_tenant_endpoint() -> EntraError:
+    # §9.1: client credentials are refused on /common and /consumers.
+    return EntraError(
+        9001023,
+        "invalid_request",
+        400,
+        "The grant type is not supported over the /common or "
+        "/consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
+    )
 
 
 def invalid_tenant(tenant: str) -> EntraError:

@@ -17,7 +17,7 @@ class DroppedConnection(Exception):
     """Raised mid-stream: the server closes the connection without finishing the response."""
 
 
-def failure_for(deployment: Deployment, api_version: str) -> JSONResponse | None:
+def failure_for(deployment: Deployment, api_version: str, operation: str) -> JSONResponse | None:
     faults = deployment.faults
     if faults.content_filter:
         return errors.content_filter()
@@ -26,7 +26,7 @@ def failure_for(deployment: Deployment, api_version: str) -> JSONResponse | None
     if faults.count > 0:
         faults.count -= 1
     if faults.status == 429:
-        return errors.rate_limited(api_version, faults.retry_after)
+        return errors.rate_limited(api_version, int(faults.retry_after), operation)
     return errors.server_error(faults.status)
 
 

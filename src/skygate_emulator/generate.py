@@ -9,14 +9,12 @@ Two more triggers exist for tests: `EMULATOR_CONTENT_FILTER` in a prompt gives t
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 
 __all__ = ["CONTENT_FILTER_TRIGGER", "Reply", "ToolCall", "Turn", "count_tokens", "reply_to"]
 
 CONTENT_FILTER_TRIGGER = "EMULATOR_CONTENT_FILTER"
-_JSON_OBJECT = re.compile(r"\{.*\}", re.S)
 
 
 def count_tokens(text: str) -> int:
@@ -54,18 +52,24 @@ class Reply:
     completion_tokens: int
 
 
+def _first_json_object(text: str) -> dict[str, object] | None:
+    decoder = json.JSONDecoder()
+    for start, char in enumerate(text):
+        if char == "{":
+            try:
+                value, _ = decoder.raw_decode(text, start)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                return value
+    return None
+
+
 def _tool_call(turn: Turn) -> ToolCall | None:
     lowered = turn.text.lower()
     for name in turn.tools:
         if f"call {name.lower()}" in lowered:
-            match = _JSON_OBJECT.search(turn.text)
-            arguments = "{}"
-            if match:
-                try:
-                    arguments = json.dumps(json.loads(match.group(0)))
-                except ValueError:
-                    arguments = "{}"
-            return ToolCall(name, arguments)
+            return ToolCall(name, json.dumps(_first_json_object(turn.text) or {}))
     return None
 
 

@@ -32,6 +32,7 @@ DATA_ROLES = frozenset(
         "Cognitive Services User",
         "Azure AI User",
         "Azure AI Developer",
+        "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",  # the OpenAI User role definition id (§12)
     }
 )
 
@@ -114,11 +115,15 @@ class EmulatorState:
         return next((a for a in self.apps if a.tenant_id == tenant_id and a.client_id == client_id), None)
 
     def resource_for_host(self, host: str) -> Resource | None:
-        """`{name}.anything` picks that resource (as Azure's subdomains do); any other host the first one."""
-        label = host.split(".")[0].split(":")[0].lower()
-        return next(
-            (r for r in self.resources if r.name.lower() == label), self.resources[0] if self.resources else None
-        )
+        """`{name}.anything` picks that resource (as Azure's subdomains do); a bare IP address or `localhost`
+        the first one; any other name nothing, as DNS would for a resource that does not exist."""
+        hostname = host.split("]")[0].lstrip("[") if host.startswith("[") else host.rsplit(":", 1)[0]
+        hostname = hostname.lower()
+        named = next((r for r in self.resources if r.name.lower() == hostname.split(".")[0]), None)
+        if named is not None:
+            return named
+        bare = hostname == "localhost" or ":" in hostname or hostname.replace(".", "").isdigit()
+        return self.resources[0] if bare and self.resources else None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

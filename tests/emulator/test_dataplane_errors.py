@@ -169,3 +169,32 @@ def test_responses_carry_the_azure_request_headers(emulator: RunningEmulator) ->
     assert response.headers["x-ms-client-request-id"] == "abc-123"
     for header in ("apim-request-id", "x-request-id", "x-ms-region", "x-ratelimit-remaining-tokens"):
         assert response.headers[header]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "operation"),
+    [
+        (
+            "/openai/responses?api-version=2025-04-01-preview",
+            {"model": "gpt-4o", "input": "x"},
+            "POST /openai/responses",
+        ),
+        ("/openai/v1/chat/completions", CHAT, "POST /openai/v1/chat/completions"),
+        (
+            "/anthropic/v1/messages",
+            {"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": CHAT["messages"]},
+            "POST /anthropic/v1/messages",
+        ),
+    ],
+)
+def test_token_checks_apply_on_every_route(emulator: RunningEmulator, path: str, body: Any, operation: str) -> None:
+    scope = "https://cognitiveservices.azure.com/.default"
+    no_role = _token(emulator, DEMO_TENANT, NOROLE_CLIENT, DEMO_SECRET, scope)
+    denied = _post(emulator, path, {"authorization": f"Bearer {no_role}"}, body)
+    assert denied.status_code == 401
+    assert denied.json()["error"]["code"] == "PermissionDenied"
+    assert f"to perform `{operation}` operation." in denied.json()["error"]["message"]
+    foreign = _token(emulator, OTHER_TENANT, OTHER_CLIENT, OTHER_SECRET, scope)
+    mismatch = _post(emulator, path, {"authorization": f"Bearer {foreign}"}, body)
+    assert mismatch.status_code == 400
+    assert mismatch.json()["error"]["message"] == f"Token tenant {OTHER_TENANT} does not match resource tenant."

@@ -150,7 +150,15 @@ ERRORS = [
         400,
         "The request body must contain the following parameter: 'grant_type'.",
     ),
-    ("wrong grant type", DEMO_TENANT, BASE | {"grant_type": "password"}, 70003, "unsupported_grant_type", 400, ""),
+    (
+        "wrong grant type",
+        DEMO_TENANT,
+        BASE | {"grant_type": "password"},
+        70003,
+        "unsupported_grant_type",
+        400,
+        "The app requested an unsupported grant type 'password'.",
+    ),
 ]
 
 
@@ -249,3 +257,20 @@ def test_an_unreachable_issuer_is_aadsts50166(emulator: RunningEmulator, issuer:
     with pytest.raises(ClientAuthenticationError, match="AADSTS50166") as raised:
         _assertion_credential(emulator, issuer.assertion(iss=dead)).get_token(SCOPE)
     assert "Request to External OIDC endpoint failed." in str(raised.value)
+
+
+@pytest.mark.parametrize("tenant", ["common", "consumers"])
+def test_client_credentials_are_refused_on_multi_tenant_endpoints(emulator: RunningEmulator, tenant: str) -> None:
+    status, body = _token(emulator, tenant, BASE | {"client_secret": DEMO_SECRET})
+    assert status == 400
+    assert body["error_codes"] == [9001023]
+
+
+def test_token_responses_carry_entras_headers(emulator: RunningEmulator) -> None:
+    with raw_client(emulator.ca_file, emulator.url) as client:
+        response = client.post(f"/{DEMO_TENANT}/oauth2/v2.0/token", data=BASE | {"client_secret": DEMO_SECRET})
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert response.headers["cache-control"] == "no-store, no-cache"
+    assert response.headers["pragma"] == "no-cache"
+    assert "strict-transport-security" in response.headers
+    assert response.json()["token_type"] == "Bearer"

@@ -40,7 +40,7 @@ def emulator(
         raise typer.Exit(1)
     try:
         loaded = load_state(state)
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
         typer.echo(f"error: --state {state}: {exc}", err=True)
         raise typer.Exit(1) from exc
     configure_logging("INFO")
