@@ -7,7 +7,7 @@ from pathlib import Path
 from skygate.crypto import MasterKey
 from skygate.services.master_keys import STAGED_KEY_FILE, key_file, load_master_keys, write_key_file
 from skygate.settings import Settings
-from skygate.store.engine import create_engine
+from skygate.store.engine import create_engine, writer
 from skygate.store.instance import rewrap_all
 
 __all__ = ["rotate_master_key"]
@@ -27,7 +27,7 @@ async def rotate_master_key(settings: Settings, new: MasterKey) -> tuple[int, Pa
         write_key_file(staged, new, exclusive=False)
     engine = create_engine(settings.effective_database_url)
     try:
-        async with engine.begin() as conn:
+        async with writer(engine).begin() as conn:
             changed = await rewrap_all(conn, openers, new)
     except BaseException:
         if path is not None:

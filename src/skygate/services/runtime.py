@@ -16,7 +16,7 @@ from skygate.errors import Conflict
 from skygate.registry.azure import AzureRegistry, load_azure_registry
 from skygate.services.master_keys import load_master_keys
 from skygate.settings import Settings
-from skygate.store.engine import create_engine
+from skygate.store.engine import create_engine, writer
 from skygate.store.instance import get_instance_secret, insert_instance_secret
 from skygate.store.version import bump_version
 
@@ -51,7 +51,7 @@ class Runtime:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One change, one transaction: it commits whole or not at all. A lost unique race becomes a 409."""
         try:
-            async with self.engine.begin() as conn:
+            async with writer(self.engine).begin() as conn:
                 yield conn
                 await bump_version(conn)
         except IntegrityError as exc:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["create_engine"]
+__all__ = ["create_engine", "writer"]
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -27,8 +27,10 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Connection) -> None:
     # A deferred transaction that reads, then writes, fails at once (SQLITE_BUSY_SNAPSHOT) when another writer
-    # committed in between; taking the write lock up front makes concurrent changes wait their turn instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # committed in between; changes (marked `for_write`) take the write lock up front and wait their turn.
+    # Plain reads (the gateway's version poll among them) stay deferred and never block a writer.
+    immediate = conn.get_execution_options().get("for_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _create_private_file(path: Path) -> None:
@@ -37,6 +39,11 @@ def _create_private_file(path: Path) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def writer(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for read-then-write transactions (on SQLite they take the write lock when they begin)."""
+    return engine.execution_options(for_write=True)
 
 
 def create_engine(url: str) -> AsyncEngine:
