@@ -16,29 +16,9 @@ from jwt.algorithms import RSAAlgorithm
 from skygate_emulator import entra_errors as errors
 from skygate_emulator.state import App
 
-__all__ = ["JwksCache", "verify_assertion"]
+__all__ = ["verify_assertion"]
 
 log = logging.getLogger(__name__)
-
-
-class JwksCache:
-    """Entra keeps an issuer's keys for a while rather than fetching them for every assertion; with a TTL set,
-    so does the emulator, which is what makes a too-short signing-key rotation overlap visible (AADSTS7000272)."""
-
-    def __init__(self) -> None:
-        self.ttl_seconds = 0.0
-        self._keys: dict[str, tuple[float, list[Any]]] = {}
-
-    def get(self, uri: str) -> list[Any] | None:
-        hit = self._keys.get(uri)
-        return hit[1] if hit and time.monotonic() - hit[0] < self.ttl_seconds else None
-
-    def put(self, uri: str, keys: list[Any]) -> None:
-        if self.ttl_seconds > 0:
-            self._keys[uri] = (time.monotonic(), keys)
-
-    def clear(self) -> None:
-        self._keys.clear()
 
 
 def _claims_unverified(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -85,7 +65,6 @@ async def verify_assertion(
     *,
     allow_http: bool = False,
     clock_offset: float = 0.0,
-    jwks_cache: JwksCache | None = None,
 ) -> None:
     """Raises EntraError with the AADSTS code Entra would return; returns quietly when the assertion is good."""
     header, claims = _claims_unverified(assertion)
@@ -95,13 +74,9 @@ async def verify_assertion(
     jwks_uri = discovery.get("jwks_uri")
     if not isinstance(jwks_uri, str):
         raise errors.oidc_unreachable()
-    keys = jwks_cache.get(jwks_uri) if jwks_cache else None
-    if keys is None:
-        keys = (await _fetch_json(client, jwks_uri, allow_http)).get("keys", [])
-        if not isinstance(keys, list):
-            raise errors.oidc_unreachable()
-        if jwks_cache:
-            jwks_cache.put(jwks_uri, keys)
+    keys = (await _fetch_json(client, jwks_uri, allow_http)).get("keys", [])
+    if not isinstance(keys, list):
+        raise errors.oidc_unreachable()
     # Entra keeps only the first 100 keys of the issuer's metadata (§11).
     jwk = next((k for k in keys[:100] if isinstance(k, dict) and k.get("kid") == header.get("kid")), None)
     if jwk is None:

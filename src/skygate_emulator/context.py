@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 
-from skygate_emulator.assertions import JwksCache
 from skygate_emulator.faults import StreamGauge
 from skygate_emulator.recorder import Recorder
 from skygate_emulator.signing import SigningKey
@@ -36,4 +35,3 @@ class EmulatorContext:
     http: httpx.AsyncClient
     recorder: Recorder = field(default_factory=lambda: Recorder())
     streams: StreamGauge = field(default_factory=StreamGauge)
-    jwks_cache: JwksCache = field(default_factory=JwksCache)

@@ -127,7 +127,6 @@ async def _authenticate_client(request: Request, app: App, form: dict[str, str])
             ctx.http,
             allow_http=ctx.options.allow_http_issuers,
             clock_offset=ctx.options.clock_offset_seconds,
-            jwks_cache=ctx.jwks_cache,
         )
         return "2"
     raise errors.no_credential()

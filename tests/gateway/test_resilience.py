@@ -101,3 +101,14 @@ def test_a_client_leaving_mid_stream_closes_the_upstream_stream(dp: DataPlane) -
     while dp.emulator.ctx.streams.open:
         assert time.monotonic() - left < 1.0, "the upstream stream outlived the client by more than 1 s"
         time.sleep(0.02)
+
+
+def test_a_long_retry_after_is_returned_at_once_not_waited_out(dp: DataPlane) -> None:
+    _faults(dp, "flaky", status=429, count=1, retry_after=30)
+    dp.provider("limited", include_default_registry=False, models=[{"deployment": "flaky", "api": "chat_completions"}])
+    started = time.monotonic()
+    with pytest.raises(openai.RateLimitError) as limited:
+        oai(dp).chat.completions.create(model="flaky", messages=HI)
+    assert time.monotonic() - started < 2
+    assert limited.value.response.headers["retry-after"] == "30"
+    assert _upstream_paths(dp) == ["flaky"]

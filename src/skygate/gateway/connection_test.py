@@ -16,7 +16,7 @@ from skygate.gateway.snapshot import Route, routes_of
 from skygate.identity.entra_tokens import EntraTokenCache, EntraTokenError
 from skygate.identity.signing import SigningKeySet, workload_subject
 from skygate.providers.azure.diagnosis import ProviderFacts, fix_for_aadsts, fix_for_upstream
-from skygate.providers.azure.routes import Api, auth_headers, upstream_url
+from skygate.providers.azure.routes import Api, auth_headers, prepare_body, upstream_url
 from skygate.services.runtime import Runtime
 from skygate.trust import combined_ca_file
 
@@ -81,17 +81,17 @@ async def _token_stage(
 async def _upstream_stage(
     client: httpx.AsyncClient, route: Route, api: Api | None, token: str | None, facts: ProviderFacts
 ) -> Stage:
-    headers = (
-        {"authorization": f"Bearer {token}"}
-        if token
-        else auth_headers(api or "chat_completions", route.auth.api_key or "")
-    )
-    headers.update(route.headers)
+    headers = dict(route.headers)
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    else:
+        headers.update(auth_headers(api or "chat_completions", route.auth.api_key or ""))
     if api is None:
         url, method, content = f"{route.base}/openai/v1/models", "GET", None
     else:
         url, method = upstream_url(route.base, api, route.deployment, route.api_version), "POST"
-        content = orjson.dumps({"model": route.deployment, **_PROBES[api]})
+        # The same body rules as real calls (reasoning deployments take max_completion_tokens).
+        content = orjson.dumps(prepare_body(api, _PROBES[api], route.deployment, route.deployment))
         headers["content-type"] = "application/json"
         if api == "messages":
             headers["anthropic-version"] = "2023-06-01"
@@ -125,6 +125,16 @@ async def run_connection_test(
         secret = open_secret(rt.keyring.masters, provider.sealed_secret, f"provider:{provider.id}:secret")
     routes = routes_of(provider, secret, rt.registry, rt.settings.allowed_upstream_hosts)
     stages: list[Stage] = []
+    if provider.config["auth"]["method"] == "workload_identity" and not rt.settings.has_public_issuer:
+        stages.append(
+            Stage(
+                "config",
+                False,
+                "workload identity needs this instance to be an OIDC issuer",
+                "set SKYGATE_PUBLIC_URL to this instance's public https URL",
+            )
+        )
+        return {"ok": False, "stages": [asdict(s) for s in stages]}
     if not routes:
         stages.append(
             Stage(

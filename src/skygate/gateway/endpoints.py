@@ -13,7 +13,7 @@ from starlette.routing import Route as StarletteRoute
 from skygate.crypto import hash_token
 from skygate.gateway.errors import CallerFormat, GatewayError, render_error
 from skygate.gateway.proxy import Call, forward
-from skygate.gateway.snapshot import KeyEntry
+from skygate.gateway.snapshot import KeyEntry, Snapshot
 from skygate.gateway.state import GatewayState
 from skygate.providers.azure.routes import Api
 
@@ -25,19 +25,20 @@ def _state(request: Request) -> GatewayState:
     return state
 
 
-def _authenticate(state: GatewayState, request: Request) -> KeyEntry:
+def _authenticate(state: GatewayState, snapshot: Snapshot, request: Request) -> KeyEntry:
     """`Authorization: Bearer` (OpenAI SDKs, and anthropic's own client) or `x-api-key` (Anthropic SDKs)."""
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
     if not token:
-        raise GatewayError(401, "missing_api_key", "send your skygate key as 'Authorization: Bearer sk-sg-…' or "
-                           "'x-api-key: sk-sg-…'")  # fmt: skip
-    entry = state.snapshot.keys.get(hash_token(state.runtime.keyring.pepper, token))
+        raise GatewayError(
+            401, "missing_api_key", "send your skygate key as 'Authorization: Bearer sk-sg-…' or 'x-api-key: sk-sg-…'"
+        )
+    entry = snapshot.keys.get(hash_token(state.runtime.keyring.pepper, token))
     if entry is None or entry.revoked:
         raise GatewayError(401, "invalid_api_key", "invalid or revoked API key")
     if entry.role != "invoke":
         raise GatewayError(403, "wrong_key_role", "admin keys manage the organization; call models with an invoke key")
-    if not state.snapshot.orgs[entry.org_id].gateway_enabled:
+    if not snapshot.orgs[entry.org_id].gateway_enabled:
         raise GatewayError(403, "gateway_disabled", "the gateway is disabled for this organization")
     return entry
 
@@ -73,12 +74,13 @@ def _check_fields(body: dict[str, Any]) -> tuple[str, bool]:
 async def _serve(request: Request, fmt: CallerFormat, api: Api) -> Response:
     started = time.perf_counter()
     state = _state(request)
+    snapshot = state.snapshot  # one snapshot for the whole request, even if a newer one lands meanwhile
     try:
-        key = _authenticate(state, request)
+        key = _authenticate(state, snapshot, request)
         body = await _body(request, state.runtime.settings.max_request_bytes)
         model, stream = _check_fields(body)
         pin = request.headers.get("x-skygate-provider")
-        routes = state.snapshot.resolve(key, request.headers.get("x-skygate-project"), model, api, pin)
+        routes = snapshot.resolve(key, request.headers.get("x-skygate-project"), model, api, pin)
         call = Call(fmt, api, model, body, stream and api != "embeddings", request.headers, started)
         return await forward(state.client, state.tokens, call, routes)
     except GatewayError as exc:
@@ -104,16 +106,21 @@ async def messages(request: Request) -> Response:
 
 async def models(request: Request) -> Response:
     """The models the caller can reach; Anthropic's shape when the caller speaks Anthropic (anthropic-version)."""
+    started = time.perf_counter()
     state = _state(request)
+    snapshot = state.snapshot
     fmt: CallerFormat = "anthropic" if "anthropic-version" in request.headers else "openai"
     try:
-        key = _authenticate(state, request)
-        visible = state.snapshot.models_for(key, request.headers.get("x-skygate-project"))
+        key = _authenticate(state, snapshot, request)
+        visible = snapshot.models_for(key, request.headers.get("x-skygate-project"))
     except GatewayError as exc:
         return render_error(fmt, exc.status, exc.code, exc.message, exc.param)
     names = sorted(visible)
     # Which configuration this process serves: operators (and tests) can see an admin change arrive.
-    version = {"x-skygate-config-version": str(state.snapshot.version)}
+    version = {
+        "x-skygate-config-version": str(snapshot.version),
+        "x-skygate-overhead-ms": f"{(time.perf_counter() - started) * 1000:.2f}",
+    }
     if fmt == "anthropic":
         data = [{"type": "model", "id": n, "display_name": n, "created_at": "1970-01-01T00:00:00Z"} for n in names]
         first, last = (names[0], names[-1]) if names else (None, None)

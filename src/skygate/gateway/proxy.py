@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,8 @@ from skygate.identity.entra_tokens import EntraTokenCache, EntraTokenError
 from skygate.providers.azure.routes import ANTHROPIC_VERSION, Api, auth_headers, prepare_body, upstream_url
 
 __all__ = ["Call", "forward"]
+
+log = logging.getLogger(__name__)
 
 # Client headers that carry meaning for the upstream API; everything else (auth, cookies, x-forwarded-*,
 # x-skygate-*) stays here (SPEC §4).
@@ -113,14 +117,30 @@ def _upstream_error(call: Call, route: Route, status: int, raw: bytes, extra: di
     return render_error(call.fmt, status, code, message, headers=headers)
 
 
+async def _relayed(upstream: httpx.Response, route: Route) -> AsyncIterator[bytes]:
+    """Chunk by chunk as Azure sends them. Bytes have gone out, so an upstream failure now can only end the
+    stream (the client sees it cut short); the upstream response is closed however the relay ends."""
+    try:
+        async for chunk in upstream.aiter_raw():
+            yield chunk
+    except httpx.TransportError as exc:
+        log.warning("stream from provider %s broke off: %s", route.provider_name, type(exc).__name__)
+    finally:
+        await upstream.aclose()
+
+
 def _relay_stream(call: Call, route: Route, upstream: httpx.Response) -> Response:
     headers = call.headers(route)
     media_type = upstream.headers.get("content-type", "text/event-stream")
-    # Chunk by chunk as Azure sends them; on client disconnect Starlette stops iterating and the
-    # background task closes the upstream response, which frees its connection at once.
-    return StreamingResponse(upstream.aiter_raw(), status_code=upstream.status_code, media_type=media_type,
-                                 headers=headers | {"cache-control": "no-cache", "x-accel-buffering": "no"},
-                                 background=BackgroundTask(upstream.aclose))  # fmt: skip
+    # On client disconnect Starlette stops iterating; the background task (and the relay's own `finally`)
+    # close the upstream response, which ends the upstream stream at once.
+    return StreamingResponse(
+        _relayed(upstream, route),
+        status_code=upstream.status_code,
+        media_type=media_type,
+        headers=headers | {"cache-control": "no-cache", "x-accel-buffering": "no"},
+        background=BackgroundTask(upstream.aclose),
+    )
 
 
 async def _attempt(client: httpx.AsyncClient, tokens: EntraTokenCache, route: Route, call: Call) -> httpx.Response:
@@ -133,12 +153,31 @@ async def _attempt(client: httpx.AsyncClient, tokens: EntraTokenCache, route: Ro
 
 
 def _token_failure(route: Route, error: EntraTokenError) -> tuple[Route, int, bytes, dict[str, str]]:
-    message = f"provider {route.provider_name!r} could not get an Entra token: {error.message}"
+    # Callers get the code and where to look; the full Entra text (tenant, app, trace ids) stays in the
+    # connection test and the log.
+    message = (
+        f"provider {route.provider_name!r} could not get an Entra token ({error.code or 'no AADSTS code'}); "
+        "run the provider's connection test for the fix"
+    )
     return route, 502, orjson.dumps({"message": message}), {}
 
 
+def _retryable(exc: httpx.TransportError) -> bool:
+    """Only failures before the request reached Azure: after that, a retry could run (and bill) it twice."""
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+async def _read_whole(upstream: httpx.Response, call: Call) -> bytes:
+    reading = time.perf_counter()
+    try:
+        return await upstream.aread()
+    finally:
+        await upstream.aclose()
+        call.upstream_seconds += time.perf_counter() - reading
+
+
 async def forward(client: httpx.AsyncClient, tokens: EntraTokenCache, call: Call, routes: list[Route]) -> Response:
-    # One provider still gets one retry: a 429 with retry-after, or a passing 5xx, often clears at once.
+    # One provider still gets one retry: a 429 with a short retry-after, or a passing 5xx, often clears at once.
     attempts = routes if len(routes) > 1 else routes * 2
     failure: tuple[Route, int, bytes, dict[str, str]] | None = None
     unreachable: list[str] = []
@@ -149,27 +188,39 @@ async def forward(client: httpx.AsyncClient, tokens: EntraTokenCache, call: Call
             failure = _token_failure(route, exc)
             continue
         except httpx.TransportError as exc:
+            if not _retryable(exc):
+                raise GatewayError(
+                    504 if isinstance(exc, httpx.TimeoutException) else 502,
+                    "upstream_failed",
+                    f"provider {route.provider_name!r}: {type(exc).__name__} after the request was sent; not retried",
+                ) from exc
             unreachable.append(f"{route.provider_name}: {type(exc).__name__}")
             continue
         status = upstream.status_code
-        if status == 429 or status >= 500:
-            raw = await upstream.aread()
-            await upstream.aclose()
-            extra = {k: upstream.headers[k] for k in ("retry-after", "retry-after-ms") if k in upstream.headers}
-            failure = (route, status, raw, extra)
-            following = attempts[index + 1] if index + 1 < len(attempts) else None
-            if status == 429 and following is route:
-                await asyncio.sleep(min(_retry_after(upstream), MAX_RETRY_WAIT_SECONDS))
-            continue
-        if status >= 400 or not call.stream:
-            reading = time.perf_counter()
-            raw = await upstream.aread()
-            await upstream.aclose()
-            call.upstream_seconds += time.perf_counter() - reading
-            if status >= 400:
-                return _upstream_error(call, route, status, raw, {})
-            media_type = upstream.headers.get("content-type", "application/json")
-            return Response(raw, status_code=status, media_type=media_type, headers=call.headers(route))
+        try:
+            if status == 429 or status >= 500:
+                raw = await _read_whole(upstream, call)
+                extra = {k: upstream.headers[k] for k in ("retry-after", "retry-after-ms") if k in upstream.headers}
+                failure = (route, status, raw, extra)
+                following = attempts[index + 1] if index + 1 < len(attempts) else None
+                if status == 429 and following is route:
+                    wait = _retry_after(upstream)
+                    if not 0 <= wait <= MAX_RETRY_WAIT_SECONDS:
+                        break  # longer than a caller should wait here: give them the 429 and its retry-after
+                    await asyncio.sleep(wait)
+                continue
+            if status >= 400 or not call.stream:
+                raw = await _read_whole(upstream, call)
+                if status >= 400:
+                    return _upstream_error(call, route, status, raw, {})
+                media_type = upstream.headers.get("content-type", "application/json")
+                return Response(raw, status_code=status, media_type=media_type, headers=call.headers(route))
+        except httpx.TransportError as exc:
+            raise GatewayError(
+                502,
+                "upstream_failed",
+                f"provider {route.provider_name!r}: {type(exc).__name__} while reading the answer",
+            ) from exc
         return _relay_stream(call, route, upstream)
     if failure is not None:
         return _upstream_error(call, *failure)

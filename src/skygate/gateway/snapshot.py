@@ -40,7 +40,7 @@ class RouteAuth:
     """How to authenticate upstream: the API key, or what to ask Entra for."""
 
     method: str
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
     token_request: TokenRequest | None = None
 
 
@@ -185,7 +185,12 @@ def _merge(into: ModelTable, table: ModelTable) -> None:
 
 
 def build_snapshot(
-    config: StoredConfig, keyring: Keyring, registry: AzureRegistry, allowed: tuple[str, ...], signing: SigningKeySet
+    config: StoredConfig,
+    keyring: Keyring,
+    registry: AzureRegistry,
+    allowed: tuple[str, ...],
+    signing: SigningKeySet,
+    issuer: bool = True,
 ) -> Snapshot:
     orgs = {o.id: OrgTables(o.gateway_enabled) for o in config.orgs}
     for project in config.projects:
@@ -193,10 +198,18 @@ def build_snapshot(
         tables.projects[project.id] = {}
         tables.project_ids[project.id] = tables.project_ids[project.name] = project.id
     for provider in config.providers:
-        secret = None
-        if provider.sealed_secret is not None:
-            secret = open_secret(keyring.masters, provider.sealed_secret, f"provider:{provider.id}:secret")
-        table = routes_of(provider, secret, registry, allowed)
+        if provider.config["auth"]["method"] == "workload_identity" and not issuer:
+            log.warning("provider %s skipped: workload identity needs SKYGATE_PUBLIC_URL", provider.id)
+            continue
+        try:
+            secret = None
+            if provider.sealed_secret is not None:
+                secret = open_secret(keyring.masters, provider.sealed_secret, f"provider:{provider.id}:secret")
+            table = routes_of(provider, secret, registry, allowed)
+        except Exception:
+            # One broken provider must not freeze routing (and key revocation) for everyone else.
+            log.exception("provider %s skipped: its stored configuration could not be used", provider.id)
+            continue
         org = orgs[provider.org_id]
         _merge(org.projects[provider.project_id] if provider.project_id else org.models, table)
     keys = {

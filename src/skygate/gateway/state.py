@@ -46,7 +46,14 @@ class GatewayState:
         async with runtime.engine.connect() as conn:
             config = await load_config(conn)
         settings, signing = runtime.settings, await load_signing_keys(runtime)
-        return build_snapshot(config, runtime.keyring, runtime.registry, settings.allowed_upstream_hosts, signing)
+        return build_snapshot(
+            config,
+            runtime.keyring,
+            runtime.registry,
+            settings.allowed_upstream_hosts,
+            signing,
+            issuer=settings.has_public_issuer,
+        )
 
     async def refresh(self) -> None:
         self.snapshot = await self._build(self.runtime)

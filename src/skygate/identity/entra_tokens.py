@@ -56,6 +56,7 @@ class _Entry:
     refresh_at: float = 0.0
     failed_until: float = 0.0
     error: EntraTokenError | None = None
+    refreshing: asyncio.Task[str] | None = None
 
 
 class EntraTokenCache:
@@ -67,7 +68,8 @@ class EntraTokenCache:
         self._locks: dict[TokenRequest, asyncio.Lock] = {}
 
     def _credential(self, request: TokenRequest) -> TokenCredential:
-        options: dict[str, object] = {"authority": request.authority}
+        # Short network timeouts: a hanging token endpoint must not hold callers (azure-core's default is minutes).
+        options: dict[str, object] = {"authority": request.authority, "connection_timeout": 10, "read_timeout": 10}
         if self._ca_file:
             options["connection_verify"] = self._ca_file
         if request.method == "workload_identity":
@@ -80,19 +82,27 @@ class EntraTokenCache:
             request.tenant_id, request.client_id, request.secret or "", disable_instance_discovery=True, **options
         )
 
-    def _fresh(self, entry: _Entry | None, now: float) -> str | None:
-        return entry.token if entry is not None and entry.token and now < entry.refresh_at else None
-
     async def token(self, request: TokenRequest) -> str:
-        cached = self._fresh(self._entries.get(request), time.time())
-        if cached:
-            return cached
+        now = time.time()
+        entry = self._entries.get(request)
+        if entry is not None and entry.token and now < entry.refresh_at:
+            return entry.token
+        if entry is not None and entry.token and entry.expires_on > now + 10:
+            # Due for refresh but still good: serve it, and let one background task refresh it.
+            if entry.refreshing is None or entry.refreshing.done():
+                entry.refreshing = asyncio.create_task(self._locked_refresh(request))
+                # Its failure is already logged and remembered in the entry; nobody awaits the task itself.
+                entry.refreshing.add_done_callback(lambda task: task.cancelled() or task.exception())
+            return entry.token
+        return await self._locked_refresh(request)
+
+    async def _locked_refresh(self, request: TokenRequest) -> str:
+        """One refresh at a time per key; callers that queued behind it get its result."""
         async with self._locks.setdefault(request, asyncio.Lock()):
             now = time.time()
             entry = self._entries.get(request)
-            cached = self._fresh(entry, now)
-            if cached:
-                return cached
+            if entry is not None and entry.token and now < entry.refresh_at:
+                return entry.token
             if entry is None:
                 entry = self._entries[request] = _Entry(self._credential(request))
             if entry.failed_until > now and entry.error is not None:

@@ -90,7 +90,13 @@ class SigningKeySet:
     def rotated(self, overlap_seconds: float) -> SigningKeySet:
         """Add a key that starts signing after `overlap_seconds`; until then (and after) the others stay published."""
         fresh = SigningKey.generate(sign_from=time.time() + overlap_seconds)
-        return SigningKeySet((*self.keys, fresh)[-_KEEP:])
+        keys = (*self.keys, fresh)
+        # Prune only keys older than the one signing now: rotating again inside an overlap must never drop
+        # the key still in use (its assertions would fail with AADSTS7000272).
+        current = self.signing_key()
+        while len(keys) > _KEEP and keys[0].sign_from < current.sign_from:
+            keys = keys[1:]
+        return SigningKeySet(keys)
 
     def signing_key(self, now: float | None = None) -> SigningKey:
         moment = time.time() if now is None else now

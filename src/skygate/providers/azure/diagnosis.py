@@ -70,6 +70,8 @@ def fix_for_upstream(status: int, body: Any, facts: ProviderFacts) -> str:
             "Azure refused the access token: check auth.scope (https://cognitiveservices.azure.com/.default) and "
             "that the tenant and app belong to the resource's directory"
         )
+    if status == 401 and facts.client_id is not None:
+        return f"Azure refused the Entra token at {host}: check that the app has access to this resource"
     if status == 401:
         return (
             f"the API key is wrong for {host}: copy Key 1 from the resource's Keys and Endpoint page into auth.api_key"
