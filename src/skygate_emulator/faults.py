@@ -31,15 +31,15 @@ def failure_for(deployment: Deployment, api_version: str, operation: str) -> JSO
 
 
 class StreamGauge:
-    """How many streams are being sent right now: lets a test see that a client's disconnect reached us."""
+    """How many streams each deployment is sending right now: lets a test see that a disconnect reached us."""
 
     def __init__(self) -> None:
-        self.open = 0
+        self.open: dict[str, int] = {}
 
 
 async def paced(deployment: Deployment, chunks: Iterator[bytes], gauge: StreamGauge) -> AsyncIterator[bytes]:
     faults = deployment.faults
-    gauge.open += 1
+    gauge.open[deployment.name] = gauge.open.get(deployment.name, 0) + 1
     try:
         for sent, chunk in enumerate(chunks):
             if faults.drop_after_chunks is not None and sent >= faults.drop_after_chunks:
@@ -48,4 +48,4 @@ async def paced(deployment: Deployment, chunks: Iterator[bytes], gauge: StreamGa
                 await asyncio.sleep(faults.chunk_delay_ms / 1000)
             yield chunk
     finally:
-        gauge.open -= 1
+        gauge.open[deployment.name] -= 1

@@ -96,9 +96,9 @@ def test_a_client_leaving_mid_stream_closes_the_upstream_stream(dp: DataPlane) -
     ):
         first = next(response.iter_raw())
         assert first.startswith(b"data: ")
-        assert dp.emulator.ctx.streams.open == 1
+        assert dp.emulator.ctx.streams.open["slow"] == 1
     left = time.monotonic()
-    while dp.emulator.ctx.streams.open:
+    while dp.emulator.ctx.streams.open["slow"]:
         assert time.monotonic() - left < 1.0, "the upstream stream outlived the client by more than 1 s"
         time.sleep(0.02)
 
