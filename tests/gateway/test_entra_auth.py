@@ -4,11 +4,13 @@ discovery document and JWKS over TLS to validate each assertion, then the data p
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -378,3 +380,54 @@ def test_the_cli_runs_the_same_connection_test(entra: Entra) -> None:
     assert failed.exit_code == 1
     assert "FAIL token" in failed.stdout
     assert "fix: the client secret is wrong" in failed.stdout
+
+
+def test_connection_test_explains_a_signing_key_the_issuer_does_not_publish(entra: Entra, tmp_path: Path) -> None:
+    """Another installation (its own database, so its own signing keys) claims this gateway's public URL: its
+    assertions carry a `kid` the issuer's JWKS does not have, AADSTS7000272, and the fix says where to look."""
+    from typer.testing import CliRunner
+
+    from skygate.cli.main import app
+
+    settings = entra.gateway.settings
+    env = {
+        "SKYGATE_DATA_DIR": str(tmp_path),
+        "SKYGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'other.db'}",
+        "SKYGATE_PUBLIC_URL": settings.public_url or "",
+        "SKYGATE_CA_BUNDLE": str(settings.ca_bundle),
+        "SKYGATE_ALLOWED_UPSTREAM_HOSTS": "127.0.0.1",
+        "SKYGATE_MASTER_KEY": "",
+    }
+    runner = CliRunner()
+
+    def cli(*args: str) -> Any:
+        result = runner.invoke(app, [*args, "--json"], env=env)
+        return json.loads(result.stdout) if result.stdout.strip().startswith(("{", "[")) else result
+
+    org = cli("orgs", "create", "elsewhere")
+    provider = cli(
+        "providers",
+        "create",
+        "wi",
+        "--org",
+        "elsewhere",
+        "--api-base",
+        entra.emulator.url,
+        "--auth-method",
+        "workload_identity",
+        "--tenant-id",
+        DEMO_TENANT,
+        "--client-id",
+        WI_CLIENT,
+        "--subject-suffix",
+        "prod",
+        "--authority-host",
+        entra.emulator.url,
+    )
+    entra.emulator.state.apps[-1].federated_credentials[0].subject = f"skygate:org:{org['id']}:azure:prod"
+    report = cli("providers", "test", provider["id"])
+    assert isinstance(report, dict), report
+    failed = _failed_stage(report)
+    assert failed["name"] == "token"
+    assert "AADSTS7000272" in failed["detail"]
+    assert f"{settings.public_url}/.well-known/jwks.json" in failed["fix"]
