@@ -70,12 +70,14 @@ def fix_for_upstream(status: int, body: Any, facts: ProviderFacts) -> str:
             "Azure refused the access token: check auth.scope (https://cognitiveservices.azure.com/.default) and "
             "that the tenant and app belong to the resource's directory"
         )
-    if status == 401 and facts.client_id is not None:
-        return f"Azure refused the Entra token at {host}: check that the app has access to this resource"
-    if status == 401:
+    # Azure's API-key refusal names the subscription key (reference §7); check it before the Entra case so a
+    # key-auth provider is never told about app access.
+    if status == 401 and ("subscription key" in message or facts.client_id is None):
         return (
             f"the API key is wrong for {host}: copy Key 1 from the resource's Keys and Endpoint page into auth.api_key"
         )
+    if status == 401:
+        return f"Azure refused the Entra token at {host}: check that the app has access to this resource"
     if status == 400 and "does not match resource tenant" in message:
         return "the token's tenant is not the resource's: set auth.tenant_id to the tenant that owns the resource"
     if status == 404 and code == "DeploymentNotFound":
