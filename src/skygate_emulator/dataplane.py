@@ -76,7 +76,8 @@ async def _openai_answer(
         if deployment.kind != "embeddings":
             return errors.operation_not_supported("embeddings", deployment.model)
         return JSONResponse(openai_wire.embeddings_body(body, deployment.model))
-    if deployment.kind != "chat":
+    if deployment.kind == "embeddings" or (deployment.kind == "responses" and operation != "responses"):
+        # Responses-only models (the codex and pro families) refuse chat completions.
         return errors.operation_not_supported("chatCompletion", deployment.model)
     if operation == "responses":
         if "stream_options" in body:

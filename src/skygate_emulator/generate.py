@@ -1,9 +1,11 @@
 """Deterministic, realistic model behaviour, independent of wire format.
 
-The reply echoes the last user text. Tool calls follow a documented trigger: when the request offers tools
-and the last user message contains `call <tool name>`, the model calls that tool, with the first JSON object
-in the message (or `{}`) as arguments. After a tool result the model reports what the tool returned.
-Two more triggers exist for tests: `EMULATOR_CONTENT_FILTER` in a prompt gives the content-filter 400.
+The reply echoes the last user text, and says how many images that message held. Tool calls follow a
+documented trigger: when the request offers tools and the last user message contains `call <tool name>`, the
+model calls that tool, with the first JSON object in the message (or `{}`) as arguments; naming several tools
+calls them all, in parallel, in the order named. After tool results the model reports what the tools returned.
+When asked to think (Anthropic `thinking`), the answer starts with a thinking block. `EMULATOR_CONTENT_FILTER`
+in a prompt gives the content-filter 400.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ class Turn:
     text: str
     prompt_text: str
     tools: list[str] = field(default_factory=list)
-    tool_result: str | None = None
+    tool_results: list[str] = field(default_factory=list)
     max_tokens: int | None = None
+    images: int = 0
+    thinking: bool = False
 
     @property
     def prompt_tokens(self) -> int:
@@ -47,9 +51,10 @@ class ToolCall:
 @dataclass
 class Reply:
     text: str
-    tool_call: ToolCall | None
+    tool_calls: list[ToolCall]
     finish: str  # stop | length | tool_calls
     completion_tokens: int
+    thinking: str | None = None
 
 
 def _first_json_object(text: str) -> dict[str, object] | None:
@@ -65,27 +70,30 @@ def _first_json_object(text: str) -> dict[str, object] | None:
     return None
 
 
-def _tool_call(turn: Turn) -> ToolCall | None:
+def _tool_calls(turn: Turn) -> list[ToolCall]:
     lowered = turn.text.lower()
-    for name in turn.tools:
-        if f"call {name.lower()}" in lowered:
-            return ToolCall(name, json.dumps(_first_json_object(turn.text) or {}))
-    return None
+    named = [(lowered.find(f"call {name.lower()}"), name) for name in turn.tools]
+    arguments = json.dumps(_first_json_object(turn.text) or {})
+    return [ToolCall(name, arguments) for at, name in sorted(named) if at >= 0]
 
 
 def reply_to(turn: Turn, model: str) -> Reply:
-    if turn.tool_result is None and turn.tools:
-        call = _tool_call(turn)
-        if call is not None:
-            return Reply("", call, "tool_calls", count_tokens(call.name + call.arguments) + 5)
-    if turn.tool_result is not None:
-        text = f"The tool returned: {turn.tool_result}"
+    thinking = f"Considering: {turn.text}" if turn.thinking else None
+    if not turn.tool_results and turn.tools:
+        calls = _tool_calls(turn)
+        if calls:
+            tokens = sum(count_tokens(c.name + c.arguments) + 5 for c in calls)
+            return Reply("", calls, "tool_calls", tokens, thinking)
+    if turn.tool_results:
+        text = "The tool returned: " + "; ".join(turn.tool_results)
     else:
         text = f"Hello from the Azure emulator ({model}). You said: {turn.text}"
+        if turn.images:
+            text += f" [{turn.images} image{'s' if turn.images > 1 else ''}]"
     tokens = count_tokens(text)
     if turn.max_tokens is not None and tokens > turn.max_tokens:
-        return Reply(text[: max(turn.max_tokens, 1) * 4], None, "length", turn.max_tokens)
-    return Reply(text, None, "stop", tokens)
+        return Reply(text[: max(turn.max_tokens, 1) * 4], [], "length", turn.max_tokens, thinking)
+    return Reply(text, [], "stop", tokens, thinking)
 
 
 def split_text(text: str, pieces: int = 3) -> list[str]:

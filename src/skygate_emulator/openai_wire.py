@@ -46,17 +46,31 @@ def _text(content: Any) -> str:
     return ""
 
 
+def _images(content: Any, kind: str) -> int:
+    return sum(1 for p in content if isinstance(p, dict) and p.get("type") == kind) if isinstance(content, list) else 0
+
+
+def _trailing(items: list[dict[str, Any]], is_result: Any, value: Any) -> list[str]:
+    """The results at the end of a conversation (parallel calls give several), oldest first."""
+    results: list[str] = []
+    for item in reversed(items):
+        if not is_result(item):
+            break
+        results.insert(0, value(item))
+    return results
+
+
 def chat_turn(body: dict[str, Any]) -> Turn:
     messages = [m for m in body.get("messages", []) if isinstance(m, dict)]
     users = [m for m in messages if m.get("role") == "user"]
-    last = messages[-1] if messages else {}
     tools = [t["function"]["name"] for t in body.get("tools") or [] if isinstance(t, dict) and "function" in t]
     return Turn(
         text=_text(users[-1].get("content")) if users else "",
         prompt_text=" ".join(_text(m.get("content")) for m in messages),
         tools=tools,
-        tool_result=_text(last.get("content")) if last.get("role") == "tool" else None,
+        tool_results=_trailing(messages, lambda m: m.get("role") == "tool", lambda m: _text(m.get("content"))),
         max_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
+        images=_images(users[-1].get("content"), "image_url") if users else 0,
     )
 
 
@@ -76,14 +90,15 @@ def _usage(turn: Turn, reply: Reply) -> dict[str, Any]:
 
 
 def _tool_calls(reply: Reply) -> list[dict[str, Any]]:
-    call = reply.tool_call
-    assert call is not None
-    return [{"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}]
+    return [
+        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+        for c in reply.tool_calls
+    ]
 
 
 def chat_body(turn: Turn, reply: Reply, model: str) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.text or None, "refusal": None, "annotations": []}
-    if reply.tool_call:
+    if reply.tool_calls:
         message["tool_calls"] = _tool_calls(reply)
     return {
         "id": "chatcmpl-" + uuid.uuid4().hex[:29],
@@ -130,21 +145,12 @@ def chat_stream(turn: Turn, reply: Reply, model: str, include_usage: bool) -> It
         return sse({**base, "choices": [choice], **({"usage": None} if include_usage else {})})
 
     yield chunk({"role": "assistant", "content": "", "refusal": None})
-    if reply.tool_call:
-        call = _tool_calls(reply)[0]
-        yield chunk(
-            {
-                "tool_calls": [
-                    {
-                        "index": 0,
-                        "id": call["id"],
-                        "type": "function",
-                        "function": {"name": call["function"]["name"], "arguments": ""},
-                    }
-                ]
-            }
-        )
-        yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": call["function"]["arguments"]}}]})
+    for index, call in enumerate(_tool_calls(reply)):
+        name = call["function"]["name"]
+        opening = {"index": index, "id": call["id"], "type": "function", "function": {"name": name, "arguments": ""}}
+        yield chunk({"tool_calls": [opening]})
+        for piece in split_text(call["function"]["arguments"], 2):
+            yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
     for piece in split_text(reply.text):
         yield chunk({"content": piece}, filters=_SAFE)
     yield chunk({}, finish=reply.finish)
@@ -157,7 +163,6 @@ def responses_turn(body: dict[str, Any]) -> Turn:
     raw = body.get("input", "")
     items = [{"role": "user", "content": raw}] if isinstance(raw, str) else [i for i in raw if isinstance(i, dict)]
     users = [i for i in items if i.get("role") == "user"]
-    last = items[-1] if items else {}
     tools = [str(t.get("name")) for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"]
     prompt = " ".join(
         [str(body.get("instructions") or "")] + [_text(i.get("content")) or str(i.get("output", "")) for i in items]
@@ -166,14 +171,16 @@ def responses_turn(body: dict[str, Any]) -> Turn:
         text=_text(users[-1].get("content")) if users else "",
         prompt_text=prompt.strip(),
         tools=tools,
-        tool_result=str(last.get("output")) if last.get("type") == "function_call_output" else None,
+        tool_results=_trailing(
+            items, lambda i: i.get("type") == "function_call_output", lambda i: str(i.get("output"))
+        ),
         max_tokens=body.get("max_output_tokens"),
+        images=_images(users[-1].get("content"), "input_image") if users else 0,
     )
 
 
 def _response_items(reply: Reply) -> list[dict[str, Any]]:
-    if reply.tool_call:
-        call = reply.tool_call
+    if reply.tool_calls:
         return [
             {
                 "type": "function_call",
@@ -183,6 +190,7 @@ def _response_items(reply: Reply) -> list[dict[str, Any]]:
                 "arguments": call.arguments,
                 "status": "completed",
             }
+            for call in reply.tool_calls
         ]
     return [
         {
@@ -244,7 +252,6 @@ def responses_stream(body: dict[str, Any], turn: Turn, reply: Reply, model: str)
     """The Responses API's typed SSE events, each with a `sequence_number`."""
     response_id = "resp_" + uuid.uuid4().hex
     final = responses_body(body, turn, reply, model, response_id)
-    [item] = final["output"]
     sequence = iter(range(1_000_000))
 
     def event(kind: str, **fields: Any) -> bytes:
@@ -253,51 +260,38 @@ def responses_stream(body: dict[str, Any], turn: Turn, reply: Reply, model: str)
     opening = responses_body(body, turn, reply, model, response_id, output=[], status="in_progress")
     yield event("response.created", response=opening)
     yield event("response.in_progress", response=opening)
+    for index, item in enumerate(final["output"]):
+        yield from _item_events(event, index, item, reply.text)
+    kind = "response.incomplete" if final["status"] == "incomplete" else "response.completed"
+    yield event(kind, response=final)
+
+
+def _item_events(event: Any, index: int, item: dict[str, Any], text: str) -> Iterator[bytes]:
     if item["type"] == "function_call":
         yield event(
-            "response.output_item.added", output_index=0, item={**item, "arguments": "", "status": "in_progress"}
+            "response.output_item.added", output_index=index, item={**item, "arguments": "", "status": "in_progress"}
         )
-        yield event(
-            "response.function_call_arguments.delta", item_id=item["id"], output_index=0, delta=item["arguments"]
-        )
+        for piece in split_text(item["arguments"], 2):
+            yield event("response.function_call_arguments.delta", item_id=item["id"], output_index=index, delta=piece)
         yield event(
             "response.function_call_arguments.done",
             item_id=item["id"],
-            output_index=0,
+            output_index=index,
             arguments=item["arguments"],
             name=item["name"],
         )
     else:
-        yield event("response.output_item.added", output_index=0, item={**item, "status": "in_progress", "content": []})
+        yield event(
+            "response.output_item.added", output_index=index, item={**item, "status": "in_progress", "content": []}
+        )
         part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
-        yield event("response.content_part.added", item_id=item["id"], output_index=0, content_index=0, part=part)
-        for piece in split_text(reply.text):
-            yield event(
-                "response.output_text.delta",
-                item_id=item["id"],
-                output_index=0,
-                content_index=0,
-                delta=piece,
-                logprobs=[],
-            )
-        yield event(
-            "response.output_text.done",
-            item_id=item["id"],
-            output_index=0,
-            content_index=0,
-            text=reply.text,
-            logprobs=[],
-        )
-        yield event(
-            "response.content_part.done",
-            item_id=item["id"],
-            output_index=0,
-            content_index=0,
-            part={**part, "text": reply.text},
-        )
-    yield event("response.output_item.done", output_index=0, item=item)
-    kind = "response.incomplete" if final["status"] == "incomplete" else "response.completed"
-    yield event(kind, response=final)
+        where = {"item_id": item["id"], "output_index": index, "content_index": 0}
+        yield event("response.content_part.added", **where, part=part)
+        for piece in split_text(text):
+            yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
+        yield event("response.output_text.done", **where, text=text, logprobs=[])
+        yield event("response.content_part.done", **where, part={**part, "text": text})
+    yield event("response.output_item.done", output_index=index, item=item)
 
 
 def _vector(text: str, dimensions: int) -> list[float]:

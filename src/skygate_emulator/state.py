@@ -79,7 +79,7 @@ class Deployment:
     name: str
     model: str
     format: Literal["openai", "anthropic"] = "openai"
-    kind: Literal["chat", "embeddings"] = "chat"
+    kind: Literal["chat", "responses", "embeddings"] = "chat"  # responses: a Responses-only model
     faults: Faults = field(default_factory=Faults)
 
 

@@ -84,12 +84,15 @@ def test_unknown_project_is_a_400(dp: DataPlane) -> None:
     assert bad.value.code == "project_not_found"
 
 
-def test_a_cross_format_call_is_a_clear_400_until_translation_lands(dp: DataPlane) -> None:
+def test_embedding_models_and_generation_models_do_not_cross(dp: DataPlane) -> None:
+    """Generation formats translate into each other; embeddings have no counterpart, so crossing is a 400."""
     with pytest.raises(anthropic.BadRequestError) as bad:
-        claude(dp).messages.create(model="gpt-4o", max_tokens=10, messages=HI)  # type: ignore[arg-type]
-    assert "is served through the" in str(bad.value)
-    with pytest.raises(openai.BadRequestError):
-        oai(dp).chat.completions.create(model="claude-sonnet-4-5", messages=HI)
+        claude(dp).messages.create(model="text-embedding-3-small", max_tokens=10, messages=HI)  # type: ignore[arg-type]
+    assert "is served through the embeddings API" in str(bad.value)
+    with pytest.raises(openai.BadRequestError) as wrong:
+        oai(dp).embeddings.create(model="gpt-4o", input="x")
+    assert "which embeddings calls cannot reach" in str(wrong.value)
+    assert dp.recorded() == []
 
 
 def test_admin_changes_reach_the_data_plane_within_a_second(dp: DataPlane) -> None:

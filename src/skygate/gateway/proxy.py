@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import orjson
+from httpx_sse import EventSource, SSEError
 from starlette.background import BackgroundTask
 from starlette.datastructures import Headers
 from starlette.responses import Response, StreamingResponse
@@ -22,6 +23,8 @@ from skygate.gateway.errors import CallerFormat, GatewayError, render_error
 from skygate.gateway.snapshot import Route
 from skygate.identity.entra_tokens import EntraTokenCache, EntraTokenError
 from skygate.providers.azure.routes import ANTHROPIC_VERSION, Api, auth_headers, prepare_body, upstream_url
+from skygate.translate.errors import Untranslatable
+from skygate.translate.plan import Plan, plan_for, upstream_api
 
 __all__ = ["Call", "forward"]
 
@@ -58,20 +61,41 @@ async def _upstream_auth(tokens: EntraTokenCache, route: Route, api: Api) -> dic
     return auth_headers(api, auth.api_key or "")
 
 
-def _request(client: httpx.AsyncClient, route: Route, call: Call, auth: dict[str, str]) -> httpx.Request:
+def _plan(call: Call, route: Route) -> Plan | None:
+    """How this route's model is called: through the caller's API, or translated to the one it serves."""
+    if call.api == "embeddings":
+        return None
+    upstream = upstream_api(call.api, route.apis)
+    assert upstream is not None  # the snapshot only offers routes a call can reach
+    return plan_for(call.api, upstream, call.model)
+
+
+def _translated_body(call: Call, plan: Plan | None) -> dict[str, Any]:
+    if plan is None:
+        return call.body
+    try:
+        return plan.request(call.body)
+    except Untranslatable as exc:
+        raise GatewayError(400, "unsupported_feature", str(exc), param=exc.field) from exc
+
+
+def _request(
+    client: httpx.AsyncClient, route: Route, call: Call, api: Api, body: dict[str, Any], auth: dict[str, str]
+) -> httpx.Request:
     headers = {
         "content-type": "application/json",
         "accept-encoding": "identity",
         "user-agent": f"skygate/{__version__}",
     }
     headers.update(route.headers)
-    headers.update({name: call.client_headers[name] for name in _FORWARDED if name in call.client_headers})
-    if call.api == "messages":
+    forwarded = _FORWARDED if api == "messages" else _FORWARDED[2:]  # anthropic-* only reach Claude
+    headers.update({name: call.client_headers[name] for name in forwarded if name in call.client_headers})
+    if api == "messages":
         headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
     headers.update(auth)
-    url = upstream_url(route.base, call.api, route.deployment, route.api_version)
-    body = prepare_body(call.api, call.body, route.deployment, call.model)
-    return client.build_request("POST", url, content=orjson.dumps(body), headers=headers)
+    url = upstream_url(route.base, api, route.deployment, route.api_version)
+    prepared = prepare_body(api, body, route.deployment, call.model)
+    return client.build_request("POST", url, content=orjson.dumps(prepared), headers=headers)
 
 
 def _retry_after(response: httpx.Response) -> float:
@@ -143,11 +167,51 @@ def _relay_stream(call: Call, route: Route, upstream: httpx.Response) -> Respons
     )
 
 
-async def _attempt(client: httpx.AsyncClient, tokens: EntraTokenCache, route: Route, call: Call) -> httpx.Response:
-    request = _request(client, route, call, await _upstream_auth(tokens, route, call.api))
+def _translated_answer(call: Call, route: Route, plan: Plan, raw: bytes) -> Response:
+    try:
+        answer = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise GatewayError(
+            502, "upstream_failed", f"provider {route.provider_name!r} answered with invalid JSON"
+        ) from exc
+    body = plan.answer(answer if isinstance(answer, dict) else {})
+    return Response(orjson.dumps(body), media_type="application/json", headers=call.headers(route))
+
+
+async def _translating(upstream: httpx.Response, route: Route, plan: Plan) -> AsyncIterator[bytes]:
+    """Each upstream event translated as it arrives; the caller's events go out as soon as they exist."""
+    chain = plan.stream()
+    try:
+        async for event in EventSource(upstream).aiter_sse():
+            out = chain.feed(event.data)
+            if out:
+                yield out
+    except (httpx.TransportError, SSEError) as exc:
+        log.warning("stream from provider %s broke off: %s", route.provider_name, type(exc).__name__)
+    finally:
+        await upstream.aclose()
+
+
+def _relay_translated(call: Call, route: Route, upstream: httpx.Response, plan: Plan) -> Response:
+    return StreamingResponse(
+        _translating(upstream, route, plan),
+        status_code=upstream.status_code,
+        media_type="text/event-stream",
+        headers=call.headers(route) | {"cache-control": "no-cache", "x-accel-buffering": "no"},
+        background=BackgroundTask(upstream.aclose),
+    )
+
+
+async def _attempt(
+    client: httpx.AsyncClient, tokens: EntraTokenCache, route: Route, call: Call
+) -> tuple[httpx.Response, Plan | None]:
+    plan = _plan(call, route)
+    body = _translated_body(call, plan)
+    api: Api = plan.upstream if plan is not None else call.api
+    request = _request(client, route, call, api, body, await _upstream_auth(tokens, route, api))
     sent = time.perf_counter()
     try:
-        return await client.send(request, stream=True)
+        return await client.send(request, stream=True), plan
     finally:
         call.upstream_seconds += time.perf_counter() - sent
 
@@ -183,7 +247,7 @@ async def forward(client: httpx.AsyncClient, tokens: EntraTokenCache, call: Call
     unreachable: list[str] = []
     for index, route in enumerate(attempts):
         try:
-            upstream = await _attempt(client, tokens, route, call)
+            upstream, plan = await _attempt(client, tokens, route, call)
         except EntraTokenError as exc:
             failure = _token_failure(route, exc)
             continue
@@ -213,6 +277,8 @@ async def forward(client: httpx.AsyncClient, tokens: EntraTokenCache, call: Call
                 raw = await _read_whole(upstream, call)
                 if status >= 400:
                     return _upstream_error(call, route, status, raw, {})
+                if plan is not None and plan.translated:
+                    return _translated_answer(call, route, plan, raw)
                 media_type = upstream.headers.get("content-type", "application/json")
                 return Response(raw, status_code=status, media_type=media_type, headers=call.headers(route))
         except httpx.TransportError as exc:
@@ -221,6 +287,8 @@ async def forward(client: httpx.AsyncClient, tokens: EntraTokenCache, call: Call
                 "upstream_failed",
                 f"provider {route.provider_name!r}: {type(exc).__name__} while reading the answer",
             ) from exc
+        if plan is not None and plan.translated:
+            return _relay_translated(call, route, upstream, plan)
         return _relay_stream(call, route, upstream)
     if failure is not None:
         return _upstream_error(call, *failure)

@@ -18,6 +18,7 @@ from skygate.providers.azure.routes import Api
 from skygate.registry.azure import AzureRegistry
 from skygate.services.runtime import Keyring
 from skygate.store.snapshot import StoredConfig
+from skygate.translate.plan import upstream_api
 
 __all__ = ["KeyEntry", "Route", "RouteAuth", "Snapshot", "build_snapshot", "routes_of"]
 
@@ -111,14 +112,13 @@ class Snapshot:
                 f"The model {model!r} does not exist or you do not have access to it.",
                 param="model",
             )
-        usable = [r for r in routes if api in r.apis]
+        usable = [r for r in routes if _reachable(api, r.apis)]
         if not usable:
             served = ", ".join(sorted({a for r in routes for a in r.apis}))
             raise GatewayError(
                 400,
                 "unsupported_api",
-                f"model {model!r} is served through the {served} API, not "
-                f"{api}; call it on its own endpoint (format translation is not available yet)",
+                f"model {model!r} is served through the {served} API, which {api} calls cannot reach",
             )
         # Spread load: start at a random provider, keep the rest as failover order.
         start = random.randrange(len(usable))  # noqa: S311 - load spreading, not security
@@ -131,6 +131,13 @@ class Snapshot:
         if project_id is not None:
             visible.update(org.projects.get(project_id, {}))
         return visible
+
+
+def _reachable(api: Api, served: frozenset[str]) -> bool:
+    """Generation calls reach any generation API through translation; embeddings only embeddings."""
+    if api == "embeddings":
+        return api in served
+    return upstream_api(api, served) is not None
 
 
 def _route_auth(provider: Provider, secret: str | None) -> RouteAuth:

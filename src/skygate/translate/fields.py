@@ -1,0 +1,47 @@
+"""Top-level field policy shared by the request translators: every field is either translated, dropped because
+it cannot change the answer, accepted only at its neutral value, or refused by name."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from skygate.translate.errors import Untranslatable
+
+__all__ = ["check_fields", "json_object"]
+
+
+def check_fields(
+    body: dict[str, Any],
+    translated: Iterable[str],
+    dropped: Iterable[str],
+    neutral: dict[str, tuple[Any, ...]],
+    target: str,
+) -> None:
+    """Refuse any field the translation would otherwise lose. `neutral` fields pass only at a value that
+    changes nothing (e.g. `n: 1`, `presence_penalty: 0`)."""
+    known = set(translated) | set(dropped)
+    for name, value in body.items():
+        if name in known or value is None:
+            continue
+        if name in neutral:
+            if value in neutral[name] or value == {}:
+                continue
+            raise Untranslatable(name, f"{value!r} cannot be expressed for a model served through {target}")
+        raise Untranslatable(name, f"not supported for a model served through {target}")
+
+
+def json_object(raw: Any, field: str) -> dict[str, Any]:
+    """Tool-call arguments as an object: OpenAI sends a JSON string, Anthropic wants the object."""
+    if isinstance(raw, dict):
+        return raw
+    if raw in (None, ""):
+        return {}
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        raise Untranslatable(field, "must be a JSON object (as a string)") from exc
+    if not isinstance(value, dict):
+        raise Untranslatable(field, "must be a JSON object")
+    return value

@@ -1,0 +1,164 @@
+"""Streamed answers into chat completion chunks: Anthropic Messages events and Responses events, one upstream
+event at a time (nothing is buffered beyond the event in hand)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from skygate.translate.bodies import CHAT_FINISH, responses_finish, suffix
+from skygate.translate.content import anthropic_usage_to_chat, responses_usage_to_chat
+from skygate.translate.context import TranslationContext
+
+__all__ = ["DONE", "AnthropicToChatStream", "ChatChunks", "ResponsesToChatStream"]
+
+DONE = "[DONE]"
+Hub = dict[str, Any] | str  # a chat chunk, or DONE
+
+
+class ChatChunks:
+    """Builds chat.completion.chunk objects for one answer."""
+
+    def __init__(self, ctx: TranslationContext) -> None:
+        self.ctx = ctx
+        self.id = "chatcmpl-pending"
+        self.tools = 0  # tool calls seen so far; the next one gets this index
+
+    def chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+        return {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.ctx.created,
+            "model": self.ctx.model,
+            "choices": [choice],
+        }
+
+    def usage(self, usage: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.ctx.created,
+            "model": self.ctx.model,
+            "choices": [],
+            "usage": usage,
+        }
+
+    def tool_start(self, call_id: Any, name: Any) -> tuple[int, dict[str, Any]]:
+        index, self.tools = self.tools, self.tools + 1
+        call = {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+        return index, self.chunk({"tool_calls": [call]})
+
+    def arguments(self, index: int, piece: str) -> dict[str, Any]:
+        return self.chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+
+    @staticmethod
+    def error(message: str, kind: str) -> dict[str, Any]:
+        # openai-python raises APIError for a chunk carrying `error`.
+        return {"error": {"message": message, "type": kind, "param": None, "code": None}}
+
+
+class AnthropicToChatStream:
+    def __init__(self, ctx: TranslationContext) -> None:
+        self.out = ChatChunks(ctx)
+        self.ctx = ctx
+        self.blocks: dict[int, tuple[str, int]] = {}  # Anthropic block index → (kind, tool index)
+        self.usage: dict[str, Any] = {}
+        self.finish = "stop"
+
+    def feed(self, event: dict[str, Any]) -> list[Hub]:
+        kind = event.get("type")
+        if kind == "message_start":
+            message = event.get("message") or {}
+            self.out.id = "chatcmpl-" + suffix(message.get("id"))
+            self.usage = dict(message.get("usage") or {})
+            return [self.out.chunk({"role": "assistant", "content": ""})]
+        if kind == "content_block_start":
+            return self._start(int(event.get("index", 0)), event.get("content_block") or {})
+        if kind == "content_block_delta":
+            return self._delta(int(event.get("index", 0)), event.get("delta") or {})
+        if kind == "message_delta":
+            stop = (event.get("delta") or {}).get("stop_reason")
+            if stop:
+                self.finish = CHAT_FINISH.get(str(stop), "stop")
+            # Newer APIs repeat input and cache counts here; keep whatever is given.
+            self.usage.update({k: v for k, v in (event.get("usage") or {}).items() if v is not None})
+            return []
+        if kind == "message_stop":
+            return [
+                self.out.chunk({}, self.finish),
+                self.out.usage(anthropic_usage_to_chat(self.usage)),
+                DONE,
+            ]
+        if kind == "error":
+            error = event.get("error") or {}
+            return [ChatChunks.error(str(error.get("message", "upstream error")), str(error.get("type", "api_error")))]
+        return []  # ping, content_block_stop and anything new
+
+    def _start(self, index: int, block: dict[str, Any]) -> list[Hub]:
+        kind = block.get("type")
+        if kind == "tool_use" and block.get("name") == self.ctx.json_tool:
+            self.blocks[index] = ("json", -1)
+            return []
+        if kind == "tool_use":
+            tool, chunk = self.out.tool_start(block.get("id"), block.get("name"))
+            self.blocks[index] = ("tool", tool)
+            return [chunk]
+        self.blocks[index] = (str(kind), -1)
+        text = block.get("text") if kind == "text" else None
+        return [self.out.chunk({"content": text})] if text else []
+
+    def _delta(self, index: int, delta: dict[str, Any]) -> list[Hub]:
+        kind, tool = self.blocks.get(index, ("text", -1))
+        dtype = delta.get("type")
+        if dtype == "text_delta":
+            return [self.out.chunk({"content": delta.get("text", "")})]
+        if dtype == "thinking_delta":
+            return [self.out.chunk({"reasoning_content": delta.get("thinking", "")})]
+        if dtype == "input_json_delta" and kind == "json":
+            self.finish = "stop"
+            return [self.out.chunk({"content": delta.get("partial_json", "")})]
+        if dtype == "input_json_delta" and kind == "tool":
+            return [self.out.arguments(tool, delta.get("partial_json", ""))]
+        return []  # signature and citation deltas have no chat form
+
+
+class ResponsesToChatStream:
+    def __init__(self, ctx: TranslationContext) -> None:
+        self.out = ChatChunks(ctx)
+        self.tools: dict[str, int] = {}  # item id → tool index
+
+    def feed(self, event: dict[str, Any]) -> list[Hub]:
+        kind = event.get("type")
+        if kind == "response.created":
+            self.out.id = "chatcmpl-" + suffix((event.get("response") or {}).get("id"))
+            return [self.out.chunk({"role": "assistant", "content": ""})]
+        if kind == "response.output_text.delta":
+            return [self.out.chunk({"content": event.get("delta", "")})]
+        if kind == "response.refusal.delta":
+            return [self.out.chunk({"refusal": event.get("delta", "")})]
+        if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
+            return [self.out.chunk({"reasoning_content": event.get("delta", "")})]
+        if kind == "response.output_item.added":
+            item = event.get("item") or {}
+            if item.get("type") != "function_call":
+                return []
+            index, chunk = self.out.tool_start(item.get("call_id"), item.get("name"))
+            self.tools[str(item.get("id"))] = index
+            already = item.get("arguments")
+            return [chunk, self.out.arguments(index, already)] if already else [chunk]
+        if kind == "response.function_call_arguments.delta":
+            tool = self.tools.get(str(event.get("item_id")))
+            return [] if tool is None else [self.out.arguments(tool, event.get("delta", ""))]
+        if kind in ("response.completed", "response.incomplete"):
+            response = event.get("response") or {}
+            return [
+                self.out.chunk({}, responses_finish(response)),
+                self.out.usage(responses_usage_to_chat(response.get("usage"))),
+                DONE,
+            ]
+        if kind in ("response.failed", "error"):
+            error = (event.get("response") or {}).get("error") or event
+            return [
+                ChatChunks.error(str(error.get("message", "upstream error")), str(error.get("code") or "api_error"))
+            ]
+        return []
