@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from skygate_emulator.generate import Reply, Turn, split_text
+from skygate_emulator.generate import Reply, Turn, forced_tool, split_text
 from skygate_emulator.openai_wire import sse
 
 __all__ = ["anthropic_error", "messages_body", "messages_stream", "messages_turn"]
@@ -45,10 +45,12 @@ def messages_turn(body: dict[str, Any]) -> Turn:
     system = body.get("system")
     prompt = " ".join([_text(system) if system else ""] + [_text(m.get("content")) for m in messages])
     thinking = body.get("thinking")
+    tools = [str(t.get("name")) for t in body.get("tools") or [] if isinstance(t, dict)]
     return Turn(
         text=_text(users[-1].get("content")) if users else "",
         prompt_text=prompt.strip(),
-        tools=[str(t.get("name")) for t in body.get("tools") or [] if isinstance(t, dict)],
+        tools=tools,
+        forced=forced_tool(body.get("tool_choice"), tools),
         tool_results=_tool_results(messages[-1]) if messages else [],
         max_tokens=body.get("max_tokens"),
         images=len(_blocks(users[-1], "image")) if users else 0,

@@ -3,7 +3,8 @@
 The reply echoes the last user text, and says how many images that message held. Tool calls follow a
 documented trigger: when the request offers tools and the last user message contains `call <tool name>`, the
 model calls that tool, with the first JSON object in the message (or `{}`) as arguments; naming several tools
-calls them all, in parallel, in the order named. After tool results the model reports what the tools returned.
+calls them all, in parallel, in the order named; a forced tool choice (`required`/`any` or a named tool) calls
+the named or first tool whatever the text says. After tool results the model reports what the tools returned.
 When asked to think (Anthropic `thinking`), the answer starts with a thinking block. `EMULATOR_CONTENT_FILTER`
 in a prompt gives the content-filter 400.
 """
@@ -14,7 +15,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-__all__ = ["CONTENT_FILTER_TRIGGER", "Reply", "ToolCall", "Turn", "count_tokens", "reply_to"]
+__all__ = ["CONTENT_FILTER_TRIGGER", "Reply", "ToolCall", "Turn", "count_tokens", "forced_tool", "reply_to"]
 
 CONTENT_FILTER_TRIGGER = "EMULATOR_CONTENT_FILTER"
 
@@ -35,6 +36,7 @@ class Turn:
     max_tokens: int | None = None
     images: int = 0
     thinking: bool = False
+    forced: str | None = None  # the tool a tool_choice forces
 
     @property
     def prompt_tokens(self) -> int:
@@ -70,7 +72,20 @@ def _first_json_object(text: str) -> dict[str, object] | None:
     return None
 
 
+def forced_tool(choice: object, tools: list[str]) -> str | None:
+    """The tool a tool_choice forces, in any of the three formats."""
+    if choice in ("required", "any") or (isinstance(choice, dict) and choice.get("type") == "any"):
+        return tools[0] if tools else None
+    if isinstance(choice, dict) and choice.get("type") in ("function", "tool"):
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, dict) else choice.get("name")
+        return str(name) if name else None
+    return None
+
+
 def _tool_calls(turn: Turn) -> list[ToolCall]:
+    if turn.forced:
+        return [ToolCall(turn.forced, json.dumps(_first_json_object(turn.text) or {}))]
     lowered = turn.text.lower()
     named = [(lowered.find(f"call {name.lower()}"), name) for name in turn.tools]
     arguments = json.dumps(_first_json_object(turn.text) or {})

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from skygate_emulator.generate import Reply, Turn, count_tokens, split_text
+from skygate_emulator.generate import Reply, Turn, count_tokens, forced_tool, split_text
 
 __all__ = [
     "chat_body",
@@ -42,7 +42,7 @@ def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+        return " ".join(str(p["text"]) for p in content if isinstance(p, dict) and "text" in p)
     return ""
 
 
@@ -71,6 +71,7 @@ def chat_turn(body: dict[str, Any]) -> Turn:
         tool_results=_trailing(messages, lambda m: m.get("role") == "tool", lambda m: _text(m.get("content"))),
         max_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
         images=_images(users[-1].get("content"), "image_url") if users else 0,
+        forced=forced_tool(body.get("tool_choice"), tools),
     )
 
 
@@ -176,6 +177,7 @@ def responses_turn(body: dict[str, Any]) -> Turn:
         ),
         max_tokens=body.get("max_output_tokens"),
         images=_images(users[-1].get("content"), "input_image") if users else 0,
+        forced=forced_tool(body.get("tool_choice"), tools),
     )
 
 

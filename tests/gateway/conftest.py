@@ -59,6 +59,9 @@ def _state() -> Any:
     state = emulator_state()
     state.resources[0].deployments.append(Deployment(name="o3", model="o3"))
     state.resources[0].deployments.append(Deployment(name="slow", model="gpt-4o"))
+    # One model per upstream API for the translation matrix: chat-only, Responses-only (and Claude).
+    state.resources[0].deployments.append(Deployment(name="gpt-35-turbo", model="gpt-35-turbo"))
+    state.resources[0].deployments.append(Deployment(name="gpt-5-codex", model="gpt-5-codex", kind="responses"))
     return state
 
 

@@ -78,7 +78,8 @@ class AnthropicToChatStream:
             return self._delta(int(event.get("index", 0)), event.get("delta") or {})
         if kind == "message_delta":
             stop = (event.get("delta") or {}).get("stop_reason")
-            if stop:
+            json_answer = stop == "tool_use" and self.out.tools == 0 and self.ctx.json_tool is not None
+            if stop and not json_answer:
                 self.finish = CHAT_FINISH.get(str(stop), "stop")
             # Newer APIs repeat input and cache counts here; keep whatever is given.
             self.usage.update({k: v for k, v in (event.get("usage") or {}).items() if v is not None})
@@ -115,7 +116,6 @@ class AnthropicToChatStream:
         if dtype == "thinking_delta":
             return [self.out.chunk({"reasoning_content": delta.get("thinking", "")})]
         if dtype == "input_json_delta" and kind == "json":
-            self.finish = "stop"
             return [self.out.chunk({"content": delta.get("partial_json", "")})]
         if dtype == "input_json_delta" and kind == "tool":
             return [self.out.arguments(tool, delta.get("partial_json", ""))]
