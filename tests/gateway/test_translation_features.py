@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
+from typing import Any
 
 import anthropic
 import openai
@@ -76,8 +78,8 @@ def test_reasoning_effort_and_thinking_budget_map_both_ways(dp: DataPlane) -> No
     assert sent["max_tokens"] > 24576  # Anthropic wants the budget to fit under max_tokens
     assert (done.choices[0].message.model_extra or {})["reasoning_content"] == "Considering: why"
 
-    claude(dp).messages.create(model="gpt-35-turbo", max_tokens=9000, thinking={"type": "enabled", "budget_tokens": 5000},
-                               messages=[{"role": "user", "content": "why"}])  # fmt: skip
+    thinking: Any = {"type": "enabled", "budget_tokens": 5000}
+    claude(dp).messages.create(model="gpt-35-turbo", max_tokens=9000, thinking=thinking, messages=X)  # type: ignore[arg-type]
     assert dp.recorded()[-1].body["reasoning_effort"] == "medium"
 
     with oai(dp).responses.stream(model="claude-sonnet-4-5", input="why", reasoning={"effort": "low"}) as events:
@@ -89,8 +91,14 @@ def test_reasoning_effort_and_thinking_budget_map_both_ways(dp: DataPlane) -> No
 
 
 def test_sampling_limits_and_stop_sequences_cross(dp: DataPlane) -> None:
-    done = oai(dp).chat.completions.create(model="claude-sonnet-4-5", max_tokens=3, temperature=0.2, top_p=0.9,
-                                           stop=["END"], messages=[{"role": "user", "content": "a long question"}])  # fmt: skip
+    done = oai(dp).chat.completions.create(
+        model="claude-sonnet-4-5",
+        max_tokens=3,
+        temperature=0.2,
+        top_p=0.9,
+        stop=["END"],
+        messages=[{"role": "user", "content": "a long question"}],
+    )
     sent = dp.recorded()[-1].body
     assert (sent["max_tokens"], sent["temperature"], sent["top_p"], sent["stop_sequences"]) == (3, 0.2, 0.9, ["END"])
     assert done.choices[0].finish_reason == "length"
@@ -103,8 +111,9 @@ def test_sampling_limits_and_stop_sequences_cross(dp: DataPlane) -> None:
     assert message.stop_reason == "max_tokens"
 
     # anthropic 2.14 dropped `temperature` from its signature; older clients still send it.
-    claude(dp).messages.create(model="gpt-35-turbo", max_tokens=20, stop_sequences=["STOP"],
-                               extra_body={"temperature": 0.5}, messages=[{"role": "user", "content": "x"}])  # fmt: skip
+    claude(dp).messages.create(
+        model="gpt-35-turbo", max_tokens=20, stop_sequences=["STOP"], extra_body={"temperature": 0.5}, messages=X
+    )
     sent = dp.recorded()[-1].body
     assert (sent["stop"], sent["temperature"], sent["max_tokens"]) == (["STOP"], 0.5, 20)
 
@@ -127,25 +136,50 @@ def test_tool_choice_and_parallel_flag_cross(dp: DataPlane) -> None:
     assert dp.recorded()[-1].body["tool_choice"] == "required"
 
 
-@pytest.mark.parametrize(
-    ("call", "field"),
-    [
-        (lambda dp: oai(dp).chat.completions.create(model="gpt-5-codex", stop=["x"], messages=[{"role": "user", "content": "x"}]), "stop"),
-        (lambda dp: oai(dp).chat.completions.create(model="claude-sonnet-4-5", n=2, messages=[{"role": "user", "content": "x"}]), "n"),
-        (lambda dp: oai(dp).chat.completions.create(model="claude-sonnet-4-5", logprobs=True, messages=[{"role": "user", "content": "x"}]), "logprobs"),
-        (lambda dp: claude(dp).messages.create(model="gpt-35-turbo", max_tokens=5, extra_body={"top_k": 5}, messages=[{"role": "user", "content": "x"}]), "top_k"),
-        (lambda dp: claude(dp).messages.create(model="gpt-5-codex", max_tokens=5, stop_sequences=["x"], messages=[{"role": "user", "content": "x"}]), "stop_sequences"),
-        (lambda dp: claude(dp).messages.create(model="gpt-35-turbo", max_tokens=5, messages=[{"role": "user", "content": [{"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "x"}}]}]), "messages[0].content[0]"),
-        (lambda dp: oai(dp).responses.create(model="claude-sonnet-4-5", input="x", tools=[{"type": "web_search_preview"}]), "tools[0]"),
-        (lambda dp: oai(dp).responses.create(model="claude-sonnet-4-5", input="x", previous_response_id="resp_1"), "previous_response_id"),
-        (lambda dp: oai(dp).chat.completions.create(model="claude-sonnet-4-5", messages=[{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "", "format": "wav"}}]}]), "messages[0].content[0]"),
-    ],
-    ids=["stop→responses", "n→claude", "logprobs→claude", "top_k→openai", "stop_sequences→responses", "document→openai",
-         "builtin-tool→claude", "previous_response_id→claude", "audio→claude"],
-)  # fmt: skip
-def test_what_cannot_cross_is_a_400_naming_the_field(dp: DataPlane, call: object, field: str) -> None:
+X = [{"role": "user", "content": "x"}]
+DOCUMENT = {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "x"}}
+AUDIO = {"type": "input_audio", "input_audio": {"data": "", "format": "wav"}}
+
+
+def _chat(dp: DataPlane, model: str, **extra: Any) -> object:
+    return oai(dp).chat.completions.create(model=model, messages=extra.pop("messages", X), **extra)
+
+
+def _messages(dp: DataPlane, model: str, **extra: Any) -> object:
+    return claude(dp).messages.create(model=model, max_tokens=5, messages=extra.pop("messages", X), **extra)
+
+
+def _responses(dp: DataPlane, **extra: Any) -> object:
+    return oai(dp).responses.create(model="claude-sonnet-4-5", input="x", **extra)
+
+
+REFUSED: dict[str, tuple[Callable[[DataPlane], object], str]] = {
+    "stop→responses": (lambda dp: _chat(dp, "gpt-5-codex", stop=["x"]), "stop"),
+    "n→claude": (lambda dp: _chat(dp, "claude-sonnet-4-5", n=2), "n"),
+    "logprobs→claude": (lambda dp: _chat(dp, "claude-sonnet-4-5", logprobs=True), "logprobs"),
+    "audio→claude": (
+        lambda dp: _chat(dp, "claude-sonnet-4-5", messages=[{"role": "user", "content": [AUDIO]}]),
+        "messages[0].content[0]",
+    ),
+    "top_k→openai": (lambda dp: _messages(dp, "gpt-35-turbo", extra_body={"top_k": 5}), "top_k"),
+    "stop_sequences→responses": (lambda dp: _messages(dp, "gpt-5-codex", stop_sequences=["x"]), "stop_sequences"),
+    "document→openai": (
+        lambda dp: _messages(dp, "gpt-35-turbo", messages=[{"role": "user", "content": [DOCUMENT]}]),
+        "messages[0].content[0]",
+    ),
+    "builtin-tool→claude": (lambda dp: _responses(dp, tools=[{"type": "web_search_preview"}]), "tools[0]"),
+    "previous_response_id→claude": (
+        lambda dp: _responses(dp, previous_response_id="resp_1"),
+        "previous_response_id",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_what_cannot_cross_is_a_400_naming_the_field(dp: DataPlane, case: str) -> None:
+    call, field = REFUSED[case]
     with pytest.raises((openai.BadRequestError, anthropic.BadRequestError)) as refused:
-        call(dp)  # type: ignore[operator]
+        call(dp)
     assert f"{field}:" in str(refused.value)
     assert refused.value.status_code == 400
     assert dp.recorded() == [], "nothing reaches Azure when the request cannot be translated faithfully"
