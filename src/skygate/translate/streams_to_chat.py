@@ -115,10 +115,10 @@ class AnthropicToChatStream:
             return [self.out.chunk({"content": delta.get("text", "")})]
         if dtype == "thinking_delta":
             return [self.out.chunk({"reasoning_content": delta.get("thinking", "")})]
-        if dtype == "input_json_delta" and kind == "json":
-            return [self.out.chunk({"content": delta.get("partial_json", "")})]
-        if dtype == "input_json_delta" and kind == "tool":
-            return [self.out.arguments(tool, delta.get("partial_json", ""))]
+        if dtype == "input_json_delta" and kind == "json" and delta.get("partial_json"):
+            return [self.out.chunk({"content": delta["partial_json"]})]
+        if dtype == "input_json_delta" and kind == "tool" and delta.get("partial_json"):
+            return [self.out.arguments(tool, delta["partial_json"])]
         return []  # signature and citation deltas have no chat form
 
 

@@ -1,0 +1,45 @@
+"""Golden transcripts for the tricky chunks: an upstream stream (tests/golden/<case>/upstream.sse) goes through
+the same SSE reader and translator chain as the gateway's, and must give exactly `expected.sse`.
+
+Set SKYGATE_UPDATE_GOLDEN=1 to rewrite the expected files after a deliberate change, then read the diff."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from httpx_sse import EventSource
+
+from skygate.translate.plan import plan_for
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "upstream.sse").is_file())
+
+
+def translate(case: Path) -> str:
+    config = json.loads((case / "case.json").read_text())
+    plan = plan_for(config["caller"], config["upstream"], config["model"])
+    plan.ctx.created = 1764300000
+    plan.ctx.caller_usage = config.get("caller_usage", False)
+    upstream = httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=(case / "upstream.sse").read_bytes()
+    )
+    chain = plan.stream()
+    return b"".join(chain.feed(event.data) for event in EventSource(upstream).iter_sse()).decode()
+
+
+def test_there_are_golden_cases() -> None:
+    assert len(CASES) >= 6
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_stream_matches_its_golden_transcript(name: str) -> None:
+    case = GOLDEN / name
+    produced = translate(case)
+    expected = case / "expected.sse"
+    if os.environ.get("SKYGATE_UPDATE_GOLDEN") == "1":
+        expected.write_text(produced)
+    assert produced == expected.read_text(), f"{name}: translation changed; see the module docstring"
