@@ -43,3 +43,12 @@ def test_every_admin_route_is_documented() -> None:
     for path, operations in build_admin_app().openapi()["paths"].items():
         for method in operations:
             assert f"{method.upper()} {path}" in section, f"{method.upper()} {path}"
+
+
+def test_the_translation_matrix_covers_every_translated_pair() -> None:
+    section = _section("Calling models")
+    header = next(line for line in section.splitlines() if line.startswith("| feature |"))
+    pairs = ["chat → Messages", "chat → Responses", "Responses → chat", "Responses → Messages", "Messages → chat",
+             "Messages → Responses"]  # fmt: skip
+    assert [cell.strip() for cell in header.strip("|").split("|")][1:] == pairs
+    assert (ROOT / "docs" / "translation.md").is_file()
