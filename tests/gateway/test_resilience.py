@@ -94,7 +94,10 @@ def test_a_client_leaving_mid_stream_closes_the_upstream_stream(dp: DataPlane) -
         httpx.Client(base_url=dp.gateway.base_url, timeout=30) as client,
         client.stream("POST", "/v1/chat/completions", json=body, headers=headers) as response,
     ):
-        first = next(response.iter_raw())
+        # Hold the iterator: an abandoned one is closed when the garbage collector gets to it, which would end
+        # the stream before the client means to leave.
+        chunks = response.iter_raw()
+        first = next(chunks)
         assert first.startswith(b"data: ")
         assert dp.emulator.ctx.streams.open["slow"] == 1
     left = time.monotonic()
