@@ -50,13 +50,16 @@ def test_demo_prints_keys_that_work(tmp_path: object) -> None:
         assert provider["name"] == "azure-demo"
         assert provider["api_base"].startswith("https://127.0.0.1:")
         assert f"curl -s -H 'Authorization: Bearer {admin_key.group(1)}'" in output
-        # The printed Python snippet works as printed: GPT and Claude through the gateway and the emulator.
+        # The printed Python snippet works as printed: GPT and Claude through the gateway and the emulator, each
+        # also from the other vendor's SDK.
         snippet = textwrap.dedent(output.split("python - <<'PY'\n", 1)[1].rsplit("PY", 1)[0])
         ran = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, timeout=60, check=False)
         assert ran.returncode == 0, ran.stderr
         assert ran.stdout.splitlines() == [
             "Hello from the Azure emulator (gpt-4o). You said: hi",
             "Hello from the Azure emulator (claude-sonnet-4-5). You said: hi",
+            "Hello from the Azure emulator (claude-sonnet-4-5). You said: hi",
+            "Hello from the Azure emulator (gpt-4o). You said: hi",
         ]
     finally:
         process.send_signal(signal.SIGINT)

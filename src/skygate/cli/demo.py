@@ -82,6 +82,11 @@ Call a model through the gateway (Claude on the emulated Foundry resource, GPT f
   claude = Anthropic(base_url="http://{host}:{port}", api_key="{seeded["invoke_key"]}")
   print(claude.messages.create(model="claude-sonnet-4-5", max_tokens=200,
                                messages=[{{"role": "user", "content": "hi"}}]).content[0].text)
+  # any SDK reaches any model: the OpenAI SDK on Claude, the Anthropic SDK on GPT
+  print(gpt.chat.completions.create(model="claude-sonnet-4-5",
+                                    messages=[{{"role": "user", "content": "hi"}}]).choices[0].message.content)
+  print(claude.messages.create(model="gpt-4o", max_tokens=200,
+                               messages=[{{"role": "user", "content": "hi"}}]).content[0].text)
   PY
 """)
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
