@@ -84,7 +84,7 @@ def chat_conversation(draw: st.DrawFn) -> list[dict[str, Any]]:
     return messages
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(chat_conversation(), chat_tools(), st.integers(1, 4096), st.lists(text, max_size=3))
 def test_chat_to_messages_and_back_keeps_messages_and_tools(
     messages: list[dict[str, Any]], tools: list[dict[str, Any]], limit: int, stop: list[str]
@@ -100,7 +100,7 @@ def test_chat_to_messages_and_back_keeps_messages_and_tools(
     assert back.get("stop", []) == stop
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(chat_conversation(), chat_tools(), st.integers(1, 4096))
 def test_chat_to_responses_and_back_keeps_messages_and_tools(
     messages: list[dict[str, Any]], tools: list[dict[str, Any]], limit: int
@@ -141,7 +141,7 @@ def anthropic_conversation(draw: st.DrawFn) -> list[dict[str, Any]]:
     return messages
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(anthropic_conversation(), st.one_of(st.none(), text))
 def test_messages_to_chat_and_back_keeps_messages_and_tools(messages: list[dict[str, Any]], system: str | None) -> None:
     tools = [{"name": "lookup", "description": "find", "input_schema": {"type": "object", "properties": {}}}]

@@ -23,7 +23,7 @@ from skygate.gateway.errors import CallerFormat, GatewayError, render_error
 from skygate.gateway.snapshot import Route
 from skygate.identity.entra_tokens import EntraTokenCache, EntraTokenError
 from skygate.providers.azure.routes import ANTHROPIC_VERSION, Api, auth_headers, prepare_body, upstream_url
-from skygate.translate.errors import Untranslatable
+from skygate.translate.errors import UnreadableAnswer, Untranslatable
 from skygate.translate.plan import Plan, plan_for, upstream_api
 
 __all__ = ["Call", "forward"]
@@ -174,7 +174,13 @@ def _translated_answer(call: Call, route: Route, plan: Plan, raw: bytes) -> Resp
         raise GatewayError(
             502, "upstream_failed", f"provider {route.provider_name!r} answered with invalid JSON"
         ) from exc
-    body = plan.answer(answer if isinstance(answer, dict) else {})
+    try:
+        body = plan.answer(answer if isinstance(answer, dict) else {})
+    except UnreadableAnswer as exc:
+        log.warning("provider %s: %s", route.provider_name, exc)
+        raise GatewayError(
+            502, "upstream_failed", f"provider {route.provider_name!r} answered in an unexpected shape"
+        ) from exc
     return Response(orjson.dumps(body), media_type="application/json", headers=call.headers(route))
 
 
@@ -188,6 +194,9 @@ async def _translating(upstream: httpx.Response, route: Route, plan: Plan) -> As
                 yield out
     except (httpx.TransportError, SSEError) as exc:
         log.warning("stream from provider %s broke off: %s", route.provider_name, type(exc).__name__)
+    except UnreadableAnswer as exc:
+        # Bytes have gone out: ending the stream early is all that is left (the caller sees it cut short).
+        log.warning("stream from provider %s: %s", route.provider_name, exc)
     finally:
         await upstream.aclose()
 

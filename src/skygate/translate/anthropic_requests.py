@@ -8,7 +8,7 @@ from typing import Any
 from skygate.translate.content import anthropic_image, image_url_of, text_of
 from skygate.translate.context import TranslationContext
 from skygate.translate.errors import Untranslatable
-from skygate.translate.fields import check_fields, json_object
+from skygate.translate.fields import check_fields, json_object, obj, objects
 
 __all__ = ["DEFAULT_MAX_TOKENS", "anthropic_to_chat", "chat_to_anthropic", "effort_for_budget"]
 
@@ -57,9 +57,9 @@ def _user_blocks(content: Any, field: str) -> list[dict[str, Any]]:
 def _assistant_blocks(message: dict[str, Any], field: str) -> list[dict[str, Any]]:
     text = text_of(message.get("content"), f"{field}.content")
     blocks: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
-    for index, call in enumerate(message.get("tool_calls") or []):
-        function = call.get("function") or {}
+    for index, call in enumerate(objects(message.get("tool_calls"), f"{field}.tool_calls")):
         where = f"{field}.tool_calls[{index}]"
+        function = obj(call.get("function"), f"{where}.function")
         if call.get("type", "function") != "function":
             raise Untranslatable(where, "only function tool calls can be sent to an Anthropic model")
         arguments = json_object(function.get("arguments"), f"{where}.function.arguments")
@@ -107,10 +107,10 @@ def _chat_messages(messages: Any) -> tuple[list[str], list[dict[str, Any]]]:
 
 def _chat_tools(tools: Any) -> list[dict[str, Any]]:
     out = []
-    for index, tool in enumerate(tools if isinstance(tools, list) else []):
-        if not isinstance(tool, dict) or tool.get("type", "function") != "function":
+    for index, tool in enumerate(objects(tools, "tools")):
+        if tool.get("type", "function") != "function":
             raise Untranslatable(f"tools[{index}]", "only function tools can be sent to an Anthropic model")
-        function = tool.get("function") or {}
+        function = obj(tool.get("function"), f"tools[{index}].function")
         entry = {
             "name": function.get("name"),
             "input_schema": function.get("parameters") or {"type": "object", "properties": {}},
@@ -131,7 +131,7 @@ def _chat_tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
     elif choice == "none":
         return {"type": "none"}
     elif isinstance(choice, dict) and choice.get("type") == "function":
-        result = {"type": "tool", "name": (choice.get("function") or {}).get("name")}
+        result = {"type": "tool", "name": obj(choice.get("function"), "tool_choice.function").get("name")}
     else:
         raise Untranslatable("tool_choice", f"{choice!r} cannot be expressed for an Anthropic model")
     if parallel is False:
@@ -141,15 +141,15 @@ def _chat_tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
 
 def _json_mode(body: dict[str, Any], out: dict[str, Any], ctx: TranslationContext) -> None:
     """JSON mode as a forced tool whose input is the answer (Messages has no response_format)."""
-    fmt = body.get("response_format")
-    if not isinstance(fmt, dict) or fmt.get("type") in (None, "text"):
+    fmt = obj(body.get("response_format"), "response_format")
+    if fmt.get("type") in (None, "text"):
         return
     if out.get("tools"):
         raise Untranslatable("response_format", "cannot be combined with tools on an Anthropic model")
     if fmt.get("type") == "json_object":
         schema: dict[str, Any] = {"type": "object"}
     elif fmt.get("type") == "json_schema":
-        schema = (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}
+        schema = obj(fmt.get("json_schema"), "response_format.json_schema").get("schema") or {"type": "object"}
     else:
         raise Untranslatable("response_format.type", f"{fmt.get('type')!r} is not a known format")
     out["tools"] = [{"name": _JSON_TOOL, "description": "Reply with the answer as this JSON.", "input_schema": schema}]
@@ -197,8 +197,10 @@ def chat_to_anthropic(body: dict[str, Any], ctx: TranslationContext) -> dict[str
         if body.get(name) is not None:
             out[name] = body[name]
     stop = body.get("stop")
-    if stop is not None:
+    if isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
         out["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    elif stop is not None:
+        raise Untranslatable("stop", "must be a string or an array of strings")
     if body.get("tools"):
         out["tools"] = _chat_tools(body["tools"])
     choice = _chat_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"))
@@ -207,14 +209,14 @@ def chat_to_anthropic(body: dict[str, Any], ctx: TranslationContext) -> dict[str
     _json_mode(body, out, ctx)
     effort = body.get("reasoning_effort")
     if effort is not None and effort != "none":
-        if effort not in _BUDGETS:
+        if not isinstance(effort, str) or effort not in _BUDGETS:
             raise Untranslatable("reasoning_effort", f"must be one of {sorted(_BUDGETS)}")
         budget = _BUDGETS[effort]
         out["thinking"] = {"type": "enabled", "budget_tokens": budget}
         out["max_tokens"] = max(out["max_tokens"], budget + 1024)  # the budget must fit under max_tokens
     if body.get("user"):
         out["metadata"] = {"user_id": str(body["user"])}
-    ctx.caller_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    ctx.caller_usage = bool(obj(body.get("stream_options"), "stream_options").get("include_usage"))
     return out
 
 
@@ -283,10 +285,9 @@ def _anthropic_assistant(message: dict[str, Any], field: str) -> dict[str, Any]:
 
 def _anthropic_tools(tools: Any) -> list[dict[str, Any]]:
     out = []
-    for index, tool in enumerate(tools if isinstance(tools, list) else []):
-        if not isinstance(tool, dict) or tool.get("type", "custom") != "custom":
-            kind = tool.get("type") if isinstance(tool, dict) else None
-            raise Untranslatable(f"tools[{index}]", f"the {kind!r} tool runs on Anthropic's side only")
+    for index, tool in enumerate(objects(tools, "tools")):
+        if tool.get("type", "custom") != "custom":
+            raise Untranslatable(f"tools[{index}]", f"the {tool.get('type')!r} tool runs on Anthropic's side only")
         function: dict[str, Any] = {"name": tool.get("name"), "parameters": tool.get("input_schema") or {}}
         if tool.get("description"):
             function["description"] = tool["description"]
@@ -295,8 +296,9 @@ def _anthropic_tools(tools: Any) -> list[dict[str, Any]]:
 
 
 def _anthropic_tool_choice(choice: Any, out: dict[str, Any]) -> None:
-    if not isinstance(choice, dict):
+    if choice is None:
         return
+    choice = obj(choice, "tool_choice")
     kind = choice.get("type")
     mapped = {"auto": "auto", "any": "required", "none": "none"}.get(str(kind))
     if kind == "tool":
@@ -350,15 +352,21 @@ def anthropic_to_chat(body: dict[str, Any], ctx: TranslationContext) -> dict[str
     for name in ("max_tokens", "temperature", "top_p", "stream"):
         if body.get(name) is not None:
             out[name] = body[name]
-    if body.get("stop_sequences"):
-        out["stop"] = list(body["stop_sequences"])
+    stops = body.get("stop_sequences")
+    if stops:
+        if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
+            raise Untranslatable("stop_sequences", "must be an array of strings")
+        out["stop"] = list(stops)
     if body.get("tools"):
         out["tools"] = _anthropic_tools(body["tools"])
     _anthropic_tool_choice(body.get("tool_choice"), out)
-    thinking = body.get("thinking")
-    if isinstance(thinking, dict) and thinking.get("type") == "enabled":
-        out["reasoning_effort"] = effort_for_budget(int(thinking.get("budget_tokens") or 0))
-    user = (body.get("metadata") or {}).get("user_id")
+    thinking = obj(body.get("thinking"), "thinking")
+    if thinking.get("type") == "enabled":
+        budget = thinking.get("budget_tokens")
+        if not isinstance(budget, int) or isinstance(budget, bool):
+            raise Untranslatable("thinking.budget_tokens", "must be an integer")
+        out["reasoning_effort"] = effort_for_budget(budget)
+    user = obj(body.get("metadata"), "metadata").get("user_id")
     if user:
         out["user"] = str(user)
     return out

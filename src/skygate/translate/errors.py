@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Untranslatable"]
+__all__ = ["UnreadableAnswer", "Untranslatable"]
 
 
 class Untranslatable(Exception):
@@ -11,3 +11,7 @@ class Untranslatable(Exception):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
+
+
+class UnreadableAnswer(Exception):
+    """An upstream answer or event not in the shape its API documents: a 502, never a crash."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from skygate.translate.errors import Untranslatable
 
-__all__ = ["check_fields", "json_object"]
+__all__ = ["check_fields", "json_object", "obj", "objects"]
 
 
 def check_fields(
@@ -44,4 +44,22 @@ def json_object(raw: Any, field: str) -> dict[str, Any]:
         raise Untranslatable(field, "must be a JSON object (as a string)") from exc
     if not isinstance(value, dict):
         raise Untranslatable(field, "must be a JSON object")
+    return value
+
+
+def obj(value: Any, field: str) -> dict[str, Any]:
+    """A nested value the caller sent that must be an object (None reads as empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Untranslatable(field, "must be an object")
+    return value
+
+
+def objects(value: Any, field: str) -> list[dict[str, Any]]:
+    """A nested value that must be an array of objects (None reads as empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise Untranslatable(field, "must be an array of objects")
     return value

@@ -14,7 +14,7 @@ import orjson
 
 from skygate.translate import anthropic_requests, bodies, responses_requests
 from skygate.translate.context import TranslationContext
-from skygate.translate.errors import Untranslatable
+from skygate.translate.errors import UnreadableAnswer, Untranslatable
 from skygate.translate.streams_from_chat import ChatToAnthropicStream, ChatToResponsesStream
 from skygate.translate.streams_to_chat import DONE, AnthropicToChatStream, ResponsesToChatStream
 
@@ -90,6 +90,12 @@ class _StreamChain:
             self.from_hub = ChatToResponsesStream(ctx)
 
     def feed(self, data: str) -> bytes:
+        try:
+            return self._feed(data)
+        except _SHAPE_ERRORS as exc:
+            raise UnreadableAnswer(f"an upstream {self.upstream} event had an unexpected shape: {exc!r}") from exc
+
+    def _feed(self, data: str) -> bytes:
         if self.upstream == "chat_completions":
             hub: list[dict[str, Any] | str] = [DONE] if data.strip() == DONE else [_load(data)]
         else:
@@ -114,6 +120,10 @@ class _StreamChain:
         return b"data: " + orjson.dumps(item) + b"\n\n"
 
 
+# What reading a wrongly shaped JSON document raises in the translators.
+_SHAPE_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError)
+
+
 def _load(data: str) -> dict[str, Any]:
     try:
         value = orjson.loads(data)
@@ -136,14 +146,18 @@ class Plan:
         """The caller's body in the upstream format (the caller's own when no translation is needed)."""
         if not self.translated:
             return body
-        hub = body if self.caller == "chat_completions" else _TO_HUB[self.caller](body, self.ctx)
         try:
-            out = hub if self.upstream == "chat_completions" else _FROM_HUB[self.upstream](hub, self.ctx)
-        except Untranslatable as exc:
-            if self.caller == "chat_completions":
-                raise
-            field = _caller_field(self.caller, exc.field)
-            raise Untranslatable(field, str(exc).partition(": ")[2]) from exc
+            hub = body if self.caller == "chat_completions" else _TO_HUB[self.caller](body, self.ctx)
+            try:
+                out = hub if self.upstream == "chat_completions" else _FROM_HUB[self.upstream](hub, self.ctx)
+            except Untranslatable as exc:
+                if self.caller == "chat_completions":
+                    raise
+                field = _caller_field(self.caller, exc.field)
+                raise Untranslatable(field, str(exc).partition(": ")[2]) from exc
+        except _SHAPE_ERRORS as exc:
+            # The translators check the shapes they read; this is the net under them, still a 400.
+            raise Untranslatable("body", f"a value has the wrong type for the {self.caller} API ({exc})") from exc
         if self.upstream == "chat_completions" and out.get("stream"):
             # The caller's format reports usage at the end; Azure sends it in a chat stream only when asked.
             out["stream_options"] = {"include_usage": True}
@@ -151,8 +165,11 @@ class Plan:
 
     def answer(self, body: dict[str, Any]) -> dict[str, Any]:
         """A whole upstream answer in the caller's format."""
-        hub = body if self.upstream == "chat_completions" else _BODY_TO_HUB[self.upstream](body, self.ctx)
-        return hub if self.caller == "chat_completions" else _BODY_FROM_HUB[self.caller](hub, self.ctx)
+        try:
+            hub = body if self.upstream == "chat_completions" else _BODY_TO_HUB[self.upstream](body, self.ctx)
+            return hub if self.caller == "chat_completions" else _BODY_FROM_HUB[self.caller](hub, self.ctx)
+        except _SHAPE_ERRORS as exc:
+            raise UnreadableAnswer(f"the upstream {self.upstream} answer had an unexpected shape: {exc!r}") from exc
 
     def stream(self) -> _StreamChain:
         return _StreamChain(self)

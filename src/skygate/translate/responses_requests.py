@@ -7,7 +7,7 @@ from typing import Any
 from skygate.translate.content import text_of
 from skygate.translate.context import TranslationContext
 from skygate.translate.errors import Untranslatable
-from skygate.translate.fields import check_fields
+from skygate.translate.fields import check_fields, obj, objects
 
 __all__ = ["chat_to_responses", "responses_to_chat"]
 
@@ -54,8 +54,8 @@ def _chat_input(messages: Any) -> list[dict[str, Any]]:
                 items.append(
                     {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}
                 )
-            for number, call in enumerate(message.get("tool_calls") or []):
-                function = call.get("function") or {}
+            for number, call in enumerate(objects(message.get("tool_calls"), f"{field}.tool_calls")):
+                function = obj(call.get("function"), f"{field}.tool_calls[{number}].function")
                 if call.get("type", "function") != "function":
                     raise Untranslatable(f"{field}.tool_calls[{number}]", "only function tool calls are supported")
                 items.append(
@@ -76,10 +76,10 @@ def _chat_input(messages: Any) -> list[dict[str, Any]]:
 
 def _chat_tools(tools: Any) -> list[dict[str, Any]]:
     out = []
-    for index, tool in enumerate(tools if isinstance(tools, list) else []):
-        if not isinstance(tool, dict) or tool.get("type", "function") != "function":
+    for index, tool in enumerate(objects(tools, "tools")):
+        if tool.get("type", "function") != "function":
             raise Untranslatable(f"tools[{index}]", "only function tools are supported")
-        function = tool.get("function") or {}
+        function = obj(tool.get("function"), f"tools[{index}].function")
         entry: dict[str, Any] = {
             "type": "function",
             "name": function.get("name"),
@@ -93,13 +93,14 @@ def _chat_tools(tools: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _text_format(fmt: Any) -> dict[str, Any] | None:
-    if not isinstance(fmt, dict) or fmt.get("type") in (None, "text"):
+def _text_format(raw: Any) -> dict[str, Any] | None:
+    fmt = obj(raw, "response_format")
+    if fmt.get("type") in (None, "text"):
         return None
     if fmt.get("type") == "json_object":
         return {"type": "json_object"}
     if fmt.get("type") == "json_schema":
-        schema = fmt.get("json_schema") or {}
+        schema = obj(fmt.get("json_schema"), "response_format.json_schema")
         out = {"type": "json_schema", "name": schema.get("name", "response"), "schema": schema.get("schema") or {}}
         for key in ("strict", "description"):
             if key in schema:
@@ -162,7 +163,10 @@ def chat_to_responses(body: dict[str, Any], ctx: TranslationContext) -> dict[str
         out["tools"] = _chat_tools(body["tools"])
     choice = body.get("tool_choice")
     if isinstance(choice, dict) and choice.get("type") == "function":
-        out["tool_choice"] = {"type": "function", "name": (choice.get("function") or {}).get("name")}
+        out["tool_choice"] = {
+            "type": "function",
+            "name": obj(choice.get("function"), "tool_choice.function").get("name"),
+        }
     elif choice in ("auto", "none", "required"):
         out["tool_choice"] = choice
     elif choice is not None:
@@ -177,7 +181,7 @@ def chat_to_responses(body: dict[str, Any], ctx: TranslationContext) -> dict[str
         out["text"] = text
     if body.get("reasoning_effort") is not None:
         out["reasoning"] = {"effort": body["reasoning_effort"]}
-    ctx.caller_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    ctx.caller_usage = bool(obj(body.get("stream_options"), "stream_options").get("include_usage"))
     return out
 
 
@@ -247,8 +251,8 @@ def _responses_messages(raw: Any) -> list[dict[str, Any]]:
 
 def _responses_tools(tools: Any) -> list[dict[str, Any]]:
     out = []
-    for index, tool in enumerate(tools if isinstance(tools, list) else []):
-        kind = tool.get("type") if isinstance(tool, dict) else None
+    for index, tool in enumerate(objects(tools, "tools")):
+        kind = tool.get("type")
         if kind != "function":
             raise Untranslatable(f"tools[{index}]", f"the built-in {kind!r} tool only works on a Responses model")
         function: dict[str, Any] = {"name": tool.get("name"), "parameters": tool.get("parameters") or {}}
@@ -260,8 +264,8 @@ def _responses_tools(tools: Any) -> list[dict[str, Any]]:
 
 
 def _response_format(text: Any) -> dict[str, Any] | None:
-    fmt = text.get("format") if isinstance(text, dict) else None
-    if not isinstance(fmt, dict) or fmt.get("type") in (None, "text"):
+    fmt = obj(obj(text, "text").get("format"), "text.format")
+    if fmt.get("type") in (None, "text"):
         return None
     if fmt.get("type") == "json_object":
         return {"type": "json_object"}
@@ -330,10 +334,10 @@ def responses_to_chat(body: dict[str, Any], ctx: TranslationContext) -> dict[str
     fmt = _response_format(body.get("text"))
     if fmt is not None:
         out["response_format"] = fmt
-    verbosity = (body.get("text") or {}).get("verbosity")
+    verbosity = obj(body.get("text"), "text").get("verbosity")
     if verbosity is not None:
         out["verbosity"] = verbosity
-    effort = (body.get("reasoning") or {}).get("effort")
+    effort = obj(body.get("reasoning"), "reasoning").get("effort")
     if effort is not None:
         out["reasoning_effort"] = effort
     return out
