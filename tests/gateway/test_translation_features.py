@@ -194,3 +194,13 @@ def test_upstream_errors_come_back_in_the_callers_format(dp: DataPlane) -> None:
     with pytest.raises(openai.BadRequestError) as bad:
         oai(dp).responses.create(model="claude-sonnet-4-5", input="EMULATOR_CONTENT_FILTER")
     assert bad.value.status_code == 400
+
+
+def test_anthropic_headers_reach_claude_only(dp: DataPlane) -> None:
+    beta = {"anthropic-beta": "tools-2024-04-04"}
+    claude(dp).messages.create(model="claude-sonnet-4-5", max_tokens=5, messages=X, extra_headers=beta)  # type: ignore[arg-type]
+    assert dp.recorded()[-1].headers["anthropic-beta"] == "tools-2024-04-04"
+    claude(dp).messages.create(model="gpt-35-turbo", max_tokens=5, messages=X, extra_headers=beta)  # type: ignore[arg-type]
+    upstream = dp.recorded()[-1]
+    assert upstream.path == "/openai/v1/chat/completions"
+    assert not any(name.startswith("anthropic-") for name in upstream.headers)

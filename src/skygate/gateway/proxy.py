@@ -88,8 +88,9 @@ def _request(
         "user-agent": f"skygate/{__version__}",
     }
     headers.update(route.headers)
-    forwarded = _FORWARDED if api == "messages" else _FORWARDED[2:]  # anthropic-* only reach Claude
-    headers.update({name: call.client_headers[name] for name in forwarded if name in call.client_headers})
+    # anthropic-* headers mean something only to Claude; a translated call leaves them here.
+    forwarded = [n for n in _FORWARDED if n in call.client_headers and (api == "messages" or "anthropic" not in n)]
+    headers.update({name: call.client_headers[name] for name in forwarded})
     if api == "messages":
         headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
     headers.update(auth)
