@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 
 from skygate.admin.app import build_admin_app
 from skygate.admin.body_limit import BodyLimit
@@ -18,6 +18,7 @@ from skygate.identity.oidc import oidc_routes
 from skygate.observability.logging import configure_logging
 from skygate.services.runtime import open_runtime
 from skygate.settings import Settings
+from skygate.web.pages import settings_routes
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> Starlette:
         *oidc_routes(),
         Route("/healthz", _healthz),
         Mount("/api/v1", app=BodyLimit(admin, settings.admin_max_body_bytes)),
+        Mount("/settings", app=BodyLimit(Router(settings_routes()), settings.admin_max_body_bytes)),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -106,8 +106,21 @@ async def authenticate_admin(rt: Runtime, token: str) -> Principal:
         if token_id is not None:
             return Principal("instance_admin", f"admin-token:{token_id}")
         raise Unauthorized("invalid admin token")
+    return await authenticate_admin_hash(rt, token_hash)
+
+
+async def authenticate_admin_hash(rt: Runtime, token_hash: str) -> Principal:
+    """The same check from the token's hash, which is all a settings-page session keeps."""
+    configured = rt.settings.admin_token
+    if configured is not None and hmac.compare_digest(
+        token_hash, hash_token(rt.keyring.pepper, configured.get_secret_value())
+    ):
+        return Principal("instance_admin", "admin-token")
     async with rt.engine.connect() as conn:
-        key = await store.find_key_by_hash(conn, token_hash)
+        token_id = await store.find_admin_token(conn, token_hash)
+        key = None if token_id is not None else await store.find_key_by_hash(conn, token_hash)
+    if token_id is not None:
+        return Principal("instance_admin", f"admin-token:{token_id}")
     if key is None:
         raise Unauthorized("invalid API key: send 'Authorization: Bearer <admin token or org admin key>'")
     if key.revoked_at is not None:

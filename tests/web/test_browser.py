@@ -1,0 +1,110 @@
+"""The settings pages in a real Chromium (Debian's, driven by Playwright): sign in, add providers, see
+validation errors beside their fields, switch auth methods, delete. `.ci/run` installs Chromium, so in CI these
+run; elsewhere they skip with the command that installs it. SKYGATE_UPDATE_SCREENSHOTS=1 refreshes docs/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.support import Gateway
+from tests.web.conftest import Site
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser(site_gateway: Gateway) -> Iterator[Browser]:
+    """After the gateway: Playwright's sync API keeps an event loop running in this thread, and the gateway's
+    start-up (migrations) runs its own with asyncio.run."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: .ci/run installs Debian's chromium")
+        pytest.skip("Chromium is not installed: apt-get install chromium (as .ci/run does)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    if os.environ.get("SKYGATE_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, site: Site, key: str | None = None) -> None:
+    page.goto(f"{site.url}/ai-providers")
+    expect(page).to_have_url(f"{site.url}/login")
+    shot(page, "sign-in")
+    page.get_by_label("Admin key").fill(key or site.admin_key)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_wrong_key_is_told_so(page: Page, site: Site) -> None:
+    sign_in(page, site, key="sk-sg-not-a-key")
+    expect(page.get_by_role("alert")).to_contain_text("invalid API key")
+
+
+def test_add_see_errors_fix_and_delete_a_provider(page: Page, site: Site) -> None:
+    sign_in(page, site)
+    expect(page.get_by_role("heading", name="Organization AI providers")).to_be_visible()
+    page.get_by_role("link", name="Add provider").click()
+
+    page.get_by_label("Name", exact=True).fill("prod")
+    page.get_by_label("API Key", exact=True).check()
+    expect(page.get_by_label("Client ID")).to_be_hidden()  # only the chosen method's fields
+    page.get_by_label("API key", exact=True).fill("key-that-ends-in-9876")
+    page.get_by_label("API base URL").fill("http://contoso.openai.azure.com")
+    page.get_by_label("Deployment name, row 1").fill("claude-sonnet-4-5")
+    page.get_by_label("Format, row 1").select_option("messages")
+    page.get_by_role("button", name="Save").click()
+
+    error = page.locator("#api_base-error")
+    expect(error).to_contain_text("https")
+    expect(page.get_by_label("API base URL")).to_have_attribute("aria-invalid", "true")
+    shot(page, "validation-error")
+    page.get_by_label("API base URL").fill("https://contoso.services.ai.azure.com/api/projects/web")
+    page.get_by_label("API key", exact=True).fill("key-that-ends-in-9876")  # secrets are never sent back
+    page.get_by_role("button", name="Save").click()
+
+    row = page.locator("tr[data-provider=prod]")
+    expect(row).to_contain_text("API Key")
+    expect(row).to_contain_text("…9876")
+    shot(page, "ai-providers")
+    row.get_by_role("button", name="Delete prod").click()
+    expect(page.locator("tr[data-provider=prod]")).to_have_count(0)
+
+
+def test_entra_fields_appear_for_entra_and_a_project_provider_overrides(page: Page, site: Site) -> None:
+    sign_in(page, site)
+    page.get_by_role("link", name="Add provider").click()
+    page.get_by_label("Entra API (Azure AD)").check()
+    expect(page.get_by_label("API key", exact=True)).to_be_hidden()
+    page.get_by_label("Scope", exact=True).fill("https://cognitiveservices.azure.com/.default")
+    page.get_by_label("Name", exact=True).fill("entra")
+    page.get_by_label("Client ID").fill("22222222-2222-4222-8222-222222222222")
+    page.get_by_label("Tenant ID").fill("11111111-1111-4111-8111-111111111111")
+    page.get_by_label("Client secret").fill("secret-value-abcd")
+    page.get_by_label("API base URL").fill("https://contoso.openai.azure.com")
+    page.get_by_label("Belongs to").select_option(label="Project web (overrides)")
+    shot(page, "add-provider")
+    page.get_by_role("button", name="Save").click()
+    row = page.locator("tr[data-provider=entra]")
+    expect(row).to_contain_text("Entra API (Azure AD)")
+    expect(row).to_contain_text("web")
+    expect(row).to_contain_text("…abcd")
