@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from skygate_emulator.server import RunningEmulator, running_emulator
+from tests.emulator.support import emulator_state
 from tests.support import Gateway, fresh_database, make_settings, running_gateway, unique
 
 
@@ -25,10 +27,23 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+def site_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, RunningEmulator]]:
+    """A gateway that trusts an emulator, so the Test button runs the real chain."""
     tmp = tmp_path_factory.mktemp("web")
-    with fresh_database("sqlite", tmp) as url, running_gateway(make_settings(tmp, url)) as gateway:
-        yield gateway
+    with fresh_database("sqlite", tmp) as url, running_emulator(tmp / "tls", emulator_state()) as emulator:
+        settings = make_settings(tmp, url, ca_bundle=emulator.ca_file)
+        with running_gateway(settings) as gateway:
+            yield gateway, emulator
+
+
+@pytest.fixture(scope="module")
+def site_gateway(site_env: tuple[Gateway, RunningEmulator]) -> Gateway:
+    return site_env[0]
+
+
+@pytest.fixture(scope="module")
+def emulator(site_env: tuple[Gateway, RunningEmulator]) -> RunningEmulator:
+    return site_env[1]
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.support import Gateway
+from skygate_emulator.server import RunningEmulator
+from tests.emulator.support import DEMO_KEY
+from tests.support import PUBLIC_URL, Gateway
 from tests.web.conftest import Site
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -108,3 +110,42 @@ def test_entra_fields_appear_for_entra_and_a_project_provider_overrides(page: Pa
     expect(row).to_contain_text("Entra API (Azure AD)")
     expect(row).to_contain_text("web")
     expect(row).to_contain_text("…abcd")
+
+
+def test_edit_then_test_the_connection_against_the_emulator(page: Page, site: Site, emulator: RunningEmulator) -> None:
+    sign_in(page, site)
+    page.get_by_role("link", name="Add provider").click()
+    page.get_by_label("Name", exact=True).fill("emulated")
+    page.get_by_label("API key", exact=True).fill("wrong-key-0000")
+    page.get_by_label("API base URL").fill(f"{emulator.url}/openai/v1/")
+    expect(page.locator("#api_base-normalised")).to_have_text(f"Calls go to {emulator.url}")  # as you type
+    page.get_by_role("button", name="Save").click()
+
+    page.get_by_role("link", name="emulated").click()
+    page.get_by_role("button", name="Test").click()
+    expect(page.get_by_role("heading", name="Connection test: failed")).to_be_visible()
+    expect(page.locator(".test")).to_contain_text("copy Key 1")  # the fix, not just the failure
+
+    page.get_by_label("API key", exact=True).fill(DEMO_KEY)  # edit: the new key replaces the old one
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("tr[data-provider=emulated]")).to_contain_text("…" + DEMO_KEY[-4:])
+    page.get_by_role("link", name="emulated").click()
+    page.get_by_role("button", name="Test").click()
+    expect(page.get_by_role("heading", name="Connection test: passed")).to_be_visible()
+    shot(page, "connection-test")
+
+
+def test_workload_identity_shows_its_setup_values(page: Page, site: Site) -> None:
+    sign_in(page, site)
+    page.get_by_role("link", name="Add provider").click()
+    page.get_by_label("Microsoft Entra Workload Identity").check()
+    page.get_by_label("Subject suffix").fill("prod")
+    expect(page.locator("#wi-issuer")).to_have_text(PUBLIC_URL)
+    expect(page.locator("#wi-subject")).to_have_text(f"skygate:org:{site.org_id}:azure:prod")
+    expect(page.locator("#wi-audience")).to_have_text("api://AzureADTokenExchange")
+    expect(page.locator("#wi-type")).to_have_text("Explicit subject identifier")
+    expect(page.locator("#wi-az")).to_contain_text("az ad app federated-credential create")
+    shot(page, "workload-identity")
+    page.get_by_label("Belongs to").select_option(label="Project web (overrides)")
+    expect(page.get_by_label("Microsoft Entra Workload Identity")).to_be_disabled()
+    expect(page.locator("#wi-project")).to_be_visible()

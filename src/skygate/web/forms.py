@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from skygate.domain.inputs import ProviderCreate, describe_validation_errors
+from skygate.domain.inputs import describe_validation_errors
+from skygate.domain.records import Provider
 from skygate.errors import FieldError, ValidationFailed
 
-__all__ = ["AUTH_METHODS", "FORMATS", "MODEL_ROWS", "errors_by_input", "parse", "provider_body"]
+Model = TypeVar("Model", bound=BaseModel)
+
+__all__ = ["AUTH_METHODS", "FORMATS", "MODEL_ROWS", "errors_by_input", "parse", "provider_body", "values_of"]
 
 # The seed's labels, verbatim (SPEC §7; braintrust-gateway.md §1).
 AUTH_METHODS = {
@@ -38,7 +41,8 @@ def provider_body(form: dict[str, str]) -> dict[str, Any]:
         if form.get(name, "").strip():
             auth[name] = form[name].strip()
     models = []
-    for row in range(MODEL_ROWS):
+    rows = sorted(int(k.rsplit("_", 1)[1]) for k in form if k.startswith("model_deployment_") and k[17:].isdigit())
+    for row in rows:
         deployment = form.get(f"model_deployment_{row}", "").strip()
         if deployment:
             entry = {"deployment": deployment, "api": form.get(f"model_api_{row}", "")}
@@ -55,9 +59,9 @@ def provider_body(form: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def parse(body: dict[str, Any]) -> ProviderCreate:
+def parse(body: dict[str, Any], shape: type[Model]) -> Model:
     try:
-        return ProviderCreate.model_validate(body)
+        return shape.model_validate(body)
     except ValidationError as exc:
         raise ValidationFailed(describe_validation_errors([dict(e) for e in exc.errors()])) from exc
 
@@ -77,3 +81,23 @@ def errors_by_input(errors: list[FieldError]) -> dict[str, list[str]]:
     for error in errors:
         by_input.setdefault(_input_for(error.field), []).append(str(error.message))
     return by_input
+
+
+def values_of(provider: Provider) -> dict[str, Any]:
+    """A stored provider as the form's values (never its secret)."""
+    config, auth = provider.config, provider.config["auth"]
+    values: dict[str, Any] = {
+        "name": provider.name,
+        "owner": provider.project_id or "org",
+        "auth_method": auth["method"],
+        "api_base": config["api_base"],
+        "include_default_registry": "on" if config["include_default_registry"] else "",
+    }
+    for name in ("client_id", "tenant_id", "scope", "subject_suffix"):
+        if auth.get(name):
+            values[name] = auth[name]
+    for row, entry in enumerate(config["models"]):
+        values[f"model_deployment_{row}"] = entry["deployment"]
+        values[f"model_api_{row}"] = entry["api"]
+        values[f"model_alias_{row}"] = entry.get("alias") or ""
+    return values

@@ -49,7 +49,7 @@ def read_session(rt: Runtime, request: Request) -> Session | None:
     return Session(data["h"], data["c"])
 
 
-def set_cookie(rt: Runtime, request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
     """HttpOnly and SameSite=Lax always; Secure whenever the page was served over TLS."""
     response.set_cookie(
         name,
