@@ -149,3 +149,25 @@ def test_workload_identity_shows_its_setup_values(page: Page, site: Site) -> Non
     page.get_by_label("Belongs to").select_option(label="Project web (overrides)")
     expect(page.get_by_label("Microsoft Entra Workload Identity")).to_be_disabled()
     expect(page.locator("#wi-project")).to_be_visible()
+
+
+def test_keys_are_shown_once_and_can_be_revoked(page: Page, site: Site) -> None:
+    sign_in(page, site)
+    page.get_by_role("link", name="Keys").click()
+    page.get_by_label("Key name").fill("web-app")
+    page.get_by_label("Role").select_option("admin")
+    page.get_by_label("Project").select_option(label="web")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.locator("#project_id-error, #project-error").first).to_contain_text("admin")  # admin keys: org-wide
+    page.get_by_label("Role").select_option("invoke")
+    page.get_by_role("button", name="Create key").click()
+    key = page.locator("#new-key").inner_text()
+    assert key.startswith("sk-sg-")
+    row = page.locator("tr[data-key=web-app]")
+    expect(row).to_contain_text("active")
+    expect(row).not_to_contain_text(key)  # the list shows the prefix only
+    shot(page, "keys")
+    page.get_by_role("link", name="Keys").click()
+    expect(page.locator("#new-key")).to_have_count(0)  # shown once: a later visit has only the prefix
+    row.get_by_role("button", name="Revoke web-app").click()
+    expect(page.locator("tr[data-key=web-app]")).to_contain_text("revoked")

@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from skygate.web import key_pages as kp
 from skygate.web import provider_pages as pp
 from skygate.web.auth_pages import login, login_page, logout
 from skygate.web.render import PROVIDERS
@@ -33,5 +34,8 @@ def settings_routes() -> list[Route | Mount]:
         Route("/ai-providers/{provider_id}", pp.update_provider, methods=["POST"]),
         Route("/ai-providers/{provider_id}/test", pp.test_provider, methods=["POST"]),
         Route("/ai-providers/{provider_id}/delete", pp.delete_provider, methods=["POST"]),
+        Route("/keys", kp.keys_page, methods=["GET"]),
+        Route("/keys", kp.create_key, methods=["POST"]),
+        Route("/keys/{key_id}/revoke", kp.revoke_key, methods=["POST"]),
         Mount("/static", app=StaticFiles(packages=[("skygate.web", "static")]), name="static"),
     ]
