@@ -149,6 +149,16 @@ def test_workload_identity_shows_its_setup_values(page: Page, site: Site) -> Non
     page.get_by_label("Belongs to").select_option(label="Project web (overrides)")
     expect(page.get_by_label("Microsoft Entra Workload Identity")).to_be_disabled()
     expect(page.locator("#wi-project")).to_be_visible()
+    page.get_by_label("Belongs to").select_option(label=f"Organization {site.org_name}")
+    page.get_by_label("Microsoft Entra Workload Identity").check()
+    page.get_by_label("Name", exact=True).fill("keyless")
+    page.get_by_label("Client ID").fill("77777777-7777-4777-8777-777777777777")
+    page.get_by_label("Tenant ID").fill("11111111-1111-4111-8111-111111111111")
+    page.get_by_label("Scope", exact=True).fill("https://cognitiveservices.azure.com/.default")
+    page.get_by_label("API base URL").fill("https://contoso.openai.azure.com")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("tr[data-provider=keyless]")).to_contain_text("Microsoft Entra Workload Identity")
+    expect(page.locator("tr[data-provider=keyless]")).to_contain_text("none stored")  # nothing secret to keep
 
 
 def test_keys_are_shown_once_and_can_be_revoked(page: Page, site: Site) -> None:
@@ -171,3 +181,21 @@ def test_keys_are_shown_once_and_can_be_revoked(page: Page, site: Site) -> None:
     expect(page.locator("#new-key")).to_have_count(0)  # shown once: a later visit has only the prefix
     row.get_by_role("button", name="Revoke web-app").click()
     expect(page.locator("tr[data-key=web-app]")).to_contain_text("revoked")
+
+
+def test_saving_works_without_javascript(browser: Browser, site: Site) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, site)
+    page.get_by_role("link", name="Add provider").click()
+    expect(page.get_by_label("Client ID")).to_be_visible()  # no script: every method's fields show
+    page.get_by_label("Name", exact=True).fill("plain")
+    page.get_by_label("API key", exact=True).fill("no-script-key-4321")
+    page.get_by_label("API base URL").fill("https://plain.openai.azure.com")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("tr[data-provider=plain]")).to_contain_text("…4321")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{site.url}/login")
+    page.goto(f"{site.url}/ai-providers")
+    expect(page).to_have_url(f"{site.url}/login")  # signed out for real
+    context.close()

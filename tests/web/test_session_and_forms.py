@@ -4,6 +4,7 @@ session, validation messages beside their fields, and secrets never sent back.""
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import httpx
 
@@ -89,3 +90,28 @@ def test_validation_errors_sit_beside_their_fields_and_secrets_are_not_echoed(si
     assert "prod" in listing
     assert "…0001" in listing  # the preview: last four characters only
     assert CANARY not in listing
+
+
+class _Labels(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: set[str] = set()
+        self.labelled: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag in ("input", "select", "textarea") and found.get("type") != "hidden":
+            self.fields.add(found.get("id") or f"<{tag} name={found.get('name')} without id>")
+        if tag == "label" and found.get("for"):
+            self.labelled.add(str(found["for"]))
+
+
+def test_every_input_has_a_bound_label(site: Site) -> None:
+    client = signed_in(site)
+    checked = 0
+    for path in ["/ai-providers", "/ai-providers/new", "/keys", "/login"]:
+        parser = _Labels()
+        parser.feed(client.get(path, params={"org": site.org_id}).text)
+        assert parser.fields <= parser.labelled, f"{path}: unlabelled {parser.fields - parser.labelled}"
+        checked += len(parser.fields)
+    assert checked > 20  # the provider form alone has more; the check saw the pages' inputs

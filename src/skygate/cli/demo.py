@@ -60,6 +60,7 @@ def demo(
 skygate demo — data in {data_dir} (a temporary directory; remove it when done)
 
   gateway:        http://{host}:{port}
+  settings pages: http://{host}:{port}/settings  (sign in with the admin key below)
   Azure emulator: {emulator.url}  (test CA: {emulator.ca_file})
   admin key (org 'demo'):  {seeded["admin_key"]}
   invoke key (demo-app):   {seeded["invoke_key"]}
