@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import httpx
 
+from skygate_emulator.tls import ensure_test_pki
+from tests.support import make_settings, running_gateway
 from tests.web.conftest import Site
 
 CANARY = "canary-secret-value-0000000000000000000001"
@@ -115,3 +118,19 @@ def test_every_input_has_a_bound_label(site: Site) -> None:
         assert parser.fields <= parser.labelled, f"{path}: unlabelled {parser.fields - parser.labelled}"
         checked += len(parser.fields)
     assert checked > 20  # the provider form alone has more; the check saw the pages' inputs
+
+
+def test_the_session_cookie_is_secure_over_tls(tmp_path: Path) -> None:
+    pki = ensure_test_pki(tmp_path / "tls")
+    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'skygate.db'}")
+    with (
+        running_gateway(settings, pki) as gateway,
+        httpx.Client(base_url=f"{gateway.base_url}/settings", verify=gateway.verify) as client,
+    ):
+        assert gateway.base_url.startswith("https://")
+        page = client.get("/login")
+        response = client.post("/login", data={"key": gateway.admin_token, "csrf": csrf_of(page.text)})
+        assert response.status_code == 303
+        cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("skygate_session="))
+        assert "Secure" in cookie
+        assert "HttpOnly" in cookie
