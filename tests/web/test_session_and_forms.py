@@ -134,3 +134,10 @@ def test_the_session_cookie_is_secure_over_tls(tmp_path: Path) -> None:
         cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("skygate_session="))
         assert "Secure" in cookie
         assert "HttpOnly" in cookie
+
+
+def test_an_id_in_the_url_is_never_rendered_as_html(site: Site) -> None:
+    client = signed_in(site)
+    response = client.get("/ai-providers/<script>alert(1)</script>")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/plain")

@@ -12,7 +12,7 @@ from skygate.errors import SkygateError, ValidationFailed
 from skygate.services import keys, orgs
 from skygate.services.runtime import Runtime
 from skygate.web.forms import errors_by_input
-from skygate.web.render import csrf_ok, form_of, render, runtime, signed_in, to_login
+from skygate.web.render import csrf_ok, form_of, problem, render, runtime, signed_in, to_login
 from skygate.web.session import Session
 
 __all__ = ["create_key", "keys_page", "revoke_key"]
@@ -48,7 +48,7 @@ async def create_key(request: Request) -> Response:
     session, principal = signed
     form = await form_of(request)
     if not csrf_ok(session.csrf, form):
-        return HTMLResponse(_EXPIRED, status_code=400)
+        return problem(_EXPIRED, 400)
     rt, org = runtime(request), form.get("org", "")
     body: dict[str, object] = {
         "name": form.get("name", "").strip(),
@@ -81,9 +81,9 @@ async def revoke_key(request: Request) -> Response:
     session, principal = signed
     form = await form_of(request)
     if not csrf_ok(session.csrf, form):
-        return HTMLResponse(_EXPIRED, status_code=400)
+        return problem(_EXPIRED, 400)
     try:
         await keys.revoke_key(runtime(request), principal, request.path_params["key_id"])
     except SkygateError as exc:
-        return HTMLResponse(str(exc), status_code=exc.status)
+        return problem(str(exc), exc.status)
     return RedirectResponse(f"/settings/keys?org={form.get('org', '')}", status_code=303)

@@ -17,7 +17,7 @@ from skygate.services import orgs, providers
 from skygate.services.runtime import Runtime
 from skygate.services.workload_identity import setup_values
 from skygate.web.forms import MODEL_ROWS, errors_by_input, parse, provider_body, values_of
-from skygate.web.render import PROVIDERS, csrf_ok, form_of, render, runtime, signed_in, to_login
+from skygate.web.render import PROVIDERS, csrf_ok, form_of, problem, render, runtime, signed_in, to_login
 from skygate.web.session import Session
 
 __all__ = [
@@ -112,7 +112,7 @@ async def create_provider(request: Request) -> Response:
     rt = runtime(request)
     form = await form_of(request)
     if not csrf_ok(session.csrf, form):
-        return HTMLResponse(_EXPIRED, status_code=400)
+        return problem(_EXPIRED, 400)
     view = await _org_view(rt, principal, form.get("org"))
     owner = form.get("owner", "org")
     try:
@@ -136,7 +136,7 @@ async def _editing(request: Request) -> tuple[Session, Principal, Provider, dict
     try:
         provider = await providers.get_provider(rt, principal, request.path_params["provider_id"])
     except NotFound as exc:
-        return HTMLResponse(str(exc), status_code=404)
+        return problem(str(exc), 404)
     view = await _org_view(rt, principal, provider.org_id)
     return session, principal, provider, view
 
@@ -165,7 +165,7 @@ async def update_provider(request: Request) -> Response:
     rt = runtime(request)
     form = await form_of(request)
     if not csrf_ok(session.csrf, form):
-        return HTMLResponse(_EXPIRED, status_code=400)
+        return problem(_EXPIRED, 400)
     body = provider_body(form)
     body.pop("type")
     try:
@@ -183,7 +183,7 @@ async def test_provider(request: Request) -> Response:
         return editing
     session, principal, provider, view = editing
     if not csrf_ok(session.csrf, await form_of(request)):
-        return HTMLResponse(_EXPIRED, status_code=400)
+        return problem(_EXPIRED, 400)
     rt, gateway = runtime(request), request.app.state.gateway
     report = await run_connection_test(rt, provider, gateway.client, gateway.snapshot.signing_keys)
     setup = await _setup(rt, principal, provider)
@@ -197,11 +197,11 @@ async def delete_provider(request: Request) -> Response:
     session, principal = signed
     form = await form_of(request)
     if not csrf_ok(session.csrf, form):
-        return HTMLResponse(_EXPIRED, status_code=400)
+        return problem(_EXPIRED, 400)
     try:
         await providers.delete_provider(runtime(request), principal, request.path_params["provider_id"])
     except SkygateError as exc:
-        return HTMLResponse(str(exc), status_code=exc.status)
+        return problem(str(exc), exc.status)
     return RedirectResponse(f"{PROVIDERS}?org={form.get('org', '')}&notice=deleted", status_code=303)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from skygate.domain.records import Principal
 from skygate.errors import Forbidden, Unauthorized
@@ -16,7 +16,7 @@ from skygate.services.runtime import Runtime
 from skygate.web.forms import AUTH_METHODS, FORMATS, MODEL_ROWS
 from skygate.web.session import Session, read_session
 
-__all__ = ["PROVIDERS", "csrf_ok", "form_of", "render", "runtime", "signed_in", "to_login"]
+__all__ = ["PROVIDERS", "csrf_ok", "form_of", "problem", "render", "runtime", "signed_in", "to_login"]
 
 _templates = Environment(loader=PackageLoader("skygate.web", "templates"), autoescape=select_autoescape(["html"]))
 PROVIDERS = "/settings/ai-providers"
@@ -30,6 +30,11 @@ def runtime(request: Request) -> Runtime:
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     page = {"auth_methods": AUTH_METHODS, "formats": FORMATS, "model_rows": MODEL_ROWS} | context
     return HTMLResponse(_templates.get_template(name).render(**page), status_code=status)
+
+
+def problem(message: str, status: int) -> PlainTextResponse:
+    """Errors outside a form, as plain text: messages can quote what the caller sent (an id in the URL)."""
+    return PlainTextResponse(message, status_code=status)
 
 
 def to_login() -> RedirectResponse:
