@@ -199,3 +199,18 @@ def test_saving_works_without_javascript(browser: Browser, site: Site) -> None:
     page.goto(f"{site.url}/ai-providers")
     expect(page).to_have_url(f"{site.url}/login")  # signed out for real
     context.close()
+
+
+def test_the_switcher_picks_a_project(page: Page, site: Site) -> None:
+    with site.gateway.api() as api:
+        other = api.post(f"/orgs/{site.org_id}/projects", json={"name": "mobile"}).json()
+        for project, name in ((site.project_id, "web-only"), (other["id"], "mobile-only")):
+            body = {"name": name, "type": "azure", "api_base": "https://contoso.openai.azure.com",
+                    "auth": {"method": "api_key", "api_key": "k-0000"}}  # fmt: skip
+            assert api.post(f"/projects/{project}/providers", json=body).status_code == 201
+    sign_in(page, site)
+    expect(page.locator("tr[data-provider]")).to_have_count(2)
+    page.get_by_label("Project").select_option(label="mobile")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("tr[data-provider]")).to_have_count(1)
+    expect(page.locator("tr[data-provider=mobile-only]")).to_contain_text("mobile")

@@ -64,11 +64,14 @@ async def providers_page(request: Request) -> Response:
     if view["org"] is not None:
         listed = await providers.list_providers(rt, principal, org_ref=view["org"].id)
         org_providers = [(None, p) for p in listed]
+        chosen = request.query_params.get("project") or None
         for project in view["projects"]:
-            in_project = await providers.list_providers(rt, principal, project_ref=project.id)
-            project_providers += [(project, p) for p in in_project]
+            if chosen in (None, project.id):
+                in_project = await providers.list_providers(rt, principal, project_ref=project.id)
+                project_providers += [(project, p) for p in in_project]
     return render("providers.html", csrf=session.csrf, principal=principal, org_providers=org_providers,
-                  project_providers=project_providers, notice=request.query_params.get("notice"), **view)  # fmt: skip
+                  project_providers=project_providers, notice=request.query_params.get("notice"),
+                  project=request.query_params.get("project", ""), **view)  # fmt: skip
 
 
 def _form_page(
