@@ -26,13 +26,13 @@ test: sync
 	$(UV) run --frozen pytest
 
 lint: sync
-	$(UV) run --frozen ruff check src tests
-	$(UV) run --frozen ruff format --check src tests
-	$(UV) run --frozen mypy src
+	$(UV) run --frozen ruff check src tests bench
+	$(UV) run --frozen ruff format --check src tests bench
+	$(UV) run --frozen mypy src bench
 
 format: sync
 	$(UV) run --frozen ruff format src tests
 	$(UV) run --frozen ruff check --fix src tests
 
 bench: sync
-	@echo "benchmarks arrive with the data plane (issue: Performance)"; exit 1
+	$(UV) run --frozen python bench/run.py $(ARGS)
