@@ -82,7 +82,7 @@ async def _serve(request: Request, fmt: CallerFormat, api: Api) -> Response:
         pin = request.headers.get("x-skygate-provider")
         routes = snapshot.resolve(key, request.headers.get("x-skygate-project"), model, api, pin)
         call = Call(fmt, api, model, body, stream and api != "embeddings", request.headers, started)
-        return await forward(state.client, state.tokens, call, routes)
+        return await forward(state.upstream, state.tokens, call, routes)
     except GatewayError as exc:
         overhead = {"x-skygate-overhead-ms": f"{(time.perf_counter() - started) * 1000:.2f}"}
         return render_error(fmt, exc.status, exc.code, exc.message, exc.param, headers=overhead)

@@ -11,9 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import orjson
-from httpx_sse import EventSource, SSEError
 from starlette.background import BackgroundTask
 from starlette.datastructures import Headers
 from starlette.responses import Response, StreamingResponse
@@ -21,6 +19,13 @@ from starlette.responses import Response, StreamingResponse
 from skygate import __version__
 from skygate.gateway.errors import CallerFormat, GatewayError, render_error
 from skygate.gateway.snapshot import Route
+from skygate.gateway.upstream import (
+    UpstreamClient,
+    UpstreamConnectError,
+    UpstreamError,
+    UpstreamResponse,
+    UpstreamTimeout,
+)
 from skygate.identity.entra_tokens import EntraTokenCache, EntraTokenError
 from skygate.providers.azure.routes import ANTHROPIC_VERSION, Api, auth_headers, prepare_body, upstream_url
 from skygate.translate.errors import UnreadableAnswer, Untranslatable
@@ -80,8 +85,8 @@ def _translated_body(call: Call, plan: Plan | None) -> dict[str, Any]:
 
 
 def _request(
-    client: httpx.AsyncClient, route: Route, call: Call, api: Api, body: dict[str, Any], auth: dict[str, str]
-) -> httpx.Request:
+    route: Route, call: Call, api: Api, body: dict[str, Any], auth: dict[str, str]
+) -> tuple[str, dict[str, str], bytes]:
     headers = {
         "content-type": "application/json",
         "accept-encoding": "identity",
@@ -96,10 +101,10 @@ def _request(
     headers.update(auth)
     url = upstream_url(route.base, api, route.deployment, route.api_version)
     prepared = prepare_body(api, body, route.deployment, call.model)
-    return client.build_request("POST", url, content=orjson.dumps(prepared), headers=headers)
+    return url, headers, orjson.dumps(prepared)
 
 
-def _retry_after(response: httpx.Response) -> float:
+def _retry_after(response: UpstreamResponse) -> float:
     """retry-after-ms first, then retry-after in seconds or as an HTTP date (as openai-python reads them)."""
     try:
         if "retry-after-ms" in response.headers:
@@ -142,19 +147,19 @@ def _upstream_error(call: Call, route: Route, status: int, raw: bytes, extra: di
     return render_error(call.fmt, status, code, message, headers=headers)
 
 
-async def _relayed(upstream: httpx.Response, route: Route) -> AsyncIterator[bytes]:
+async def _relayed(upstream: UpstreamResponse, route: Route) -> AsyncIterator[bytes]:
     """Chunk by chunk as Azure sends them. Bytes have gone out, so an upstream failure now can only end the
     stream (the client sees it cut short); the upstream response is closed however the relay ends."""
     try:
         async for chunk in upstream.aiter_raw():
             yield chunk
-    except httpx.TransportError as exc:
+    except UpstreamError as exc:
         log.warning("stream from provider %s broke off: %s", route.provider_name, type(exc).__name__)
     finally:
         await upstream.aclose()
 
 
-def _relay_stream(call: Call, route: Route, upstream: httpx.Response) -> Response:
+def _relay_stream(call: Call, route: Route, upstream: UpstreamResponse) -> Response:
     headers = call.headers(route)
     media_type = upstream.headers.get("content-type", "text/event-stream")
     # On client disconnect Starlette stops iterating; the background task (and the relay's own `finally`)
@@ -185,15 +190,15 @@ def _translated_answer(call: Call, route: Route, plan: Plan, raw: bytes) -> Resp
     return Response(orjson.dumps(body), media_type="application/json", headers=call.headers(route))
 
 
-async def _translating(upstream: httpx.Response, route: Route, plan: Plan) -> AsyncIterator[bytes]:
+async def _translating(upstream: UpstreamResponse, route: Route, plan: Plan) -> AsyncIterator[bytes]:
     """Each upstream event translated as it arrives; the caller's events go out as soon as they exist."""
     chain = plan.stream()
     try:
-        async for event in EventSource(upstream).aiter_sse():
-            out = chain.feed(event.data)
+        async for data in upstream.aiter_sse():
+            out = chain.feed(data)
             if out:
                 yield out
-    except (httpx.TransportError, SSEError) as exc:
+    except UpstreamError as exc:
         log.warning("stream from provider %s broke off: %s", route.provider_name, type(exc).__name__)
     except UnreadableAnswer as exc:
         # Bytes have gone out: ending the stream early is all that is left (the caller sees it cut short).
@@ -202,7 +207,7 @@ async def _translating(upstream: httpx.Response, route: Route, plan: Plan) -> As
         await upstream.aclose()
 
 
-def _relay_translated(call: Call, route: Route, upstream: httpx.Response, plan: Plan) -> Response:
+def _relay_translated(call: Call, route: Route, upstream: UpstreamResponse, plan: Plan) -> Response:
     return StreamingResponse(
         _translating(upstream, route, plan),
         status_code=upstream.status_code,
@@ -213,15 +218,15 @@ def _relay_translated(call: Call, route: Route, upstream: httpx.Response, plan: 
 
 
 async def _attempt(
-    client: httpx.AsyncClient, tokens: EntraTokenCache, route: Route, call: Call
-) -> tuple[httpx.Response, Plan | None]:
+    client: UpstreamClient, tokens: EntraTokenCache, route: Route, call: Call
+) -> tuple[UpstreamResponse, Plan | None]:
     plan = _plan(call, route)
     body = _translated_body(call, plan)
     api: Api = plan.upstream if plan is not None else call.api
-    request = _request(client, route, call, api, body, await _upstream_auth(tokens, route, api))
+    url, headers, content = _request(route, call, api, body, await _upstream_auth(tokens, route, api))
     sent = time.perf_counter()
     try:
-        return await client.send(request, stream=True), plan
+        return await client.send(url, headers, content), plan
     finally:
         call.upstream_seconds += time.perf_counter() - sent
 
@@ -236,12 +241,7 @@ def _token_failure(route: Route, error: EntraTokenError) -> tuple[Route, int, by
     return route, 502, orjson.dumps({"message": message}), {}
 
 
-def _retryable(exc: httpx.TransportError) -> bool:
-    """Only failures before the request reached Azure: after that, a retry could run (and bill) it twice."""
-    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-
-
-async def _read_whole(upstream: httpx.Response, call: Call) -> bytes:
+async def _read_whole(upstream: UpstreamResponse, call: Call) -> bytes:
     reading = time.perf_counter()
     try:
         return await upstream.aread()
@@ -250,7 +250,7 @@ async def _read_whole(upstream: httpx.Response, call: Call) -> bytes:
         call.upstream_seconds += time.perf_counter() - reading
 
 
-async def forward(client: httpx.AsyncClient, tokens: EntraTokenCache, call: Call, routes: list[Route]) -> Response:
+async def forward(client: UpstreamClient, tokens: EntraTokenCache, call: Call, routes: list[Route]) -> Response:
     # One provider still gets one retry: a 429 with a short retry-after, or a passing 5xx, often clears at once.
     attempts = routes if len(routes) > 1 else routes * 2
     failure: tuple[Route, int, bytes, dict[str, str]] | None = None
@@ -261,15 +261,17 @@ async def forward(client: httpx.AsyncClient, tokens: EntraTokenCache, call: Call
         except EntraTokenError as exc:
             failure = _token_failure(route, exc)
             continue
-        except httpx.TransportError as exc:
-            if not _retryable(exc):
-                raise GatewayError(
-                    504 if isinstance(exc, httpx.TimeoutException) else 502,
-                    "upstream_failed",
-                    f"provider {route.provider_name!r}: {type(exc).__name__} after the request was sent; not retried",
-                ) from exc
-            unreachable.append(f"{route.provider_name}: {type(exc).__name__}")
+        except UpstreamConnectError as exc:
+            # The request never reached Azure: the next provider may take it.
+            unreachable.append(f"{route.provider_name}: {exc}")
             continue
+        except UpstreamError as exc:
+            # After the request was sent a retry could run (and bill) it twice.
+            raise GatewayError(
+                504 if isinstance(exc, UpstreamTimeout) else 502,
+                "upstream_failed",
+                f"provider {route.provider_name!r}: {exc} after the request was sent; not retried",
+            ) from exc
         status = upstream.status_code
         try:
             if status == 429 or status >= 500:
@@ -291,11 +293,11 @@ async def forward(client: httpx.AsyncClient, tokens: EntraTokenCache, call: Call
                     return _translated_answer(call, route, plan, raw)
                 media_type = upstream.headers.get("content-type", "application/json")
                 return Response(raw, status_code=status, media_type=media_type, headers=call.headers(route))
-        except httpx.TransportError as exc:
+        except UpstreamError as exc:
             raise GatewayError(
-                502,
+                504 if isinstance(exc, UpstreamTimeout) else 502,
                 "upstream_failed",
-                f"provider {route.provider_name!r}: {type(exc).__name__} while reading the answer",
+                f"provider {route.provider_name!r}: {exc} while reading the answer",
             ) from exc
         if plan is not None and plan.translated:
             return _relay_translated(call, route, upstream, plan)

@@ -10,6 +10,7 @@ import logging
 import httpx
 
 from skygate.gateway.snapshot import Snapshot, build_snapshot
+from skygate.gateway.upstream import UpstreamClient
 from skygate.gateway.upstream_client import create_upstream_client
 from skygate.identity.entra_tokens import EntraTokenCache
 from skygate.services.runtime import Runtime
@@ -27,8 +28,11 @@ POLL_SECONDS = 0.25
 
 
 class GatewayState:
-    def __init__(self, runtime: Runtime, snapshot: Snapshot, client: httpx.AsyncClient) -> None:
-        self.runtime, self.snapshot, self.client = runtime, snapshot, client
+    def __init__(
+        self, runtime: Runtime, snapshot: Snapshot, client: httpx.AsyncClient, upstream: UpstreamClient
+    ) -> None:
+        # `upstream` carries model calls (the hot path); `client` the connection test's probes.
+        self.runtime, self.snapshot, self.client, self.upstream = runtime, snapshot, client, upstream
         issuer = runtime.settings.public_url or ""
         self.tokens = EntraTokenCache(
             combined_ca_file(runtime.settings), lambda subject: self.snapshot.signing_keys.assertion(issuer, subject)
@@ -37,7 +41,8 @@ class GatewayState:
 
     @classmethod
     async def start(cls, runtime: Runtime) -> GatewayState:
-        state = cls(runtime, await cls._build(runtime), create_upstream_client(runtime.settings))
+        client, upstream = create_upstream_client(runtime.settings), UpstreamClient(runtime.settings)
+        state = cls(runtime, await cls._build(runtime), client, upstream)
         state._poller = asyncio.create_task(state._poll(), name="skygate-snapshot-poller")
         return state
 
@@ -76,3 +81,4 @@ class GatewayState:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
         await self.client.aclose()
+        await self.upstream.aclose()

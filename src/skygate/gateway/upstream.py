@@ -1,0 +1,104 @@
+"""The data plane's upstream HTTP client: one aiohttp session per process (keep-alive pool, TCP_NODELAY, TLS
+that trusts the system store plus SKYGATE_CA_BUNDLE), behind a small interface the proxy uses.
+
+aiohttp, not httpx, because httpx's async pool slows down with every connection it holds (bench/clients.py:
+580 vs 20,247 requests/s at 32 connections on one core; docs/performance.md)."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Mapping
+
+import aiohttp
+
+from skygate.settings import Settings
+
+__all__ = ["UpstreamClient", "UpstreamConnectError", "UpstreamError", "UpstreamResponse", "UpstreamTimeout"]
+
+
+class UpstreamError(Exception):
+    """The upstream connection failed after the request may have reached it."""
+
+
+class UpstreamConnectError(UpstreamError):
+    """The request never reached the upstream: trying another provider is safe."""
+
+
+class UpstreamTimeout(UpstreamError):
+    """The upstream took longer than SKYGATE_UPSTREAM_TIMEOUT_SECONDS to answer."""
+
+
+class UpstreamResponse:
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self.status_code = response.status
+        self.headers: Mapping[str, str] = response.headers
+
+    async def aread(self) -> bytes:
+        try:
+            return await self._response.read()
+        except TimeoutError as exc:
+            raise UpstreamTimeout(type(exc).__name__) from exc
+        except aiohttp.ClientError as exc:
+            raise UpstreamError(type(exc).__name__) from exc
+
+    async def aiter_raw(self) -> AsyncIterator[bytes]:
+        """Bytes as they arrive."""
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except TimeoutError as exc:
+            raise UpstreamTimeout(type(exc).__name__) from exc
+        except aiohttp.ClientError as exc:
+            raise UpstreamError(type(exc).__name__) from exc
+
+    async def aiter_sse(self) -> AsyncIterator[str]:
+        """Each server-sent event's data (its `data:` lines joined), as the event completes."""
+        data: list[str] = []
+        buffer = b""
+        async for chunk in self.aiter_raw():
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for raw in lines:
+                line = raw.rstrip(b"\r").decode("utf-8", "replace")
+                if not line:
+                    if data:
+                        yield "\n".join(data)
+                        data = []
+                elif line.startswith("data:"):
+                    data.append(line[5:].removeprefix(" "))
+        if data:
+            yield "\n".join(data)
+
+    async def aclose(self) -> None:
+        self._response.close()
+
+
+class UpstreamClient:
+    def __init__(self, settings: Settings) -> None:
+        context = ssl.create_default_context()
+        if settings.ca_bundle is not None:
+            context.load_verify_locations(cafile=str(settings.ca_bundle))
+        # No overall limit on a call (a model may think for minutes, a stream may last long); connecting must
+        # be quick, and the gap between bytes is bounded by the upstream timeout.
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=10.0, sock_read=settings.upstream_timeout_seconds)
+        self._connector = aiohttp.TCPConnector(
+            ssl=context, limit=1000, keepalive_timeout=60, enable_cleanup_closed=True
+        )
+        self._session = aiohttp.ClientSession(
+            connector=self._connector, timeout=self._timeout, auto_decompress=True, skip_auto_headers=("User-Agent",)
+        )
+
+    async def send(self, url: str, headers: Mapping[str, str], content: bytes) -> UpstreamResponse:
+        try:
+            response = await self._session.post(url, data=content, headers=dict(headers), allow_redirects=False)
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise UpstreamConnectError(type(exc).__name__) from exc
+        except TimeoutError as exc:
+            raise UpstreamTimeout(type(exc).__name__) from exc
+        except aiohttp.ClientError as exc:
+            raise UpstreamError(type(exc).__name__) from exc
+        return UpstreamResponse(response)
+
+    async def aclose(self) -> None:
+        await self._session.close()
