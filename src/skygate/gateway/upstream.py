@@ -13,7 +13,14 @@ import aiohttp
 
 from skygate.settings import Settings
 
-__all__ = ["UpstreamClient", "UpstreamConnectError", "UpstreamError", "UpstreamResponse", "UpstreamTimeout"]
+__all__ = [
+    "SSEDecoder",
+    "UpstreamClient",
+    "UpstreamConnectError",
+    "UpstreamError",
+    "UpstreamResponse",
+    "UpstreamTimeout",
+]
 
 
 class UpstreamError(Exception):
@@ -26,6 +33,34 @@ class UpstreamConnectError(UpstreamError):
 
 class UpstreamTimeout(UpstreamError):
     """The upstream took longer than SKYGATE_UPSTREAM_TIMEOUT_SECONDS to answer."""
+
+
+class SSEDecoder:
+    """Server-sent events from bytes in pieces of any size: each event's `data:` lines, joined. Other fields
+    (`event:`, `id:`, comments) are not needed: every API we read repeats the event type inside the data."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._data: list[str] = []
+
+    def feed(self, chunk: bytes) -> list[str]:
+        self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        events = []
+        for raw in lines:
+            line = raw.rstrip(b"\r").decode("utf-8", "replace")
+            if not line:
+                if self._data:
+                    events.append("\n".join(self._data))
+                    self._data = []
+            elif line.startswith("data:"):
+                self._data.append(line[5:].removeprefix(" "))
+        return events
+
+    def end(self) -> list[str]:
+        """What a stream that ends without a final blank line still holds."""
+        events = self.feed(b"\n\n") if self._buffer or self._data else []
+        return events
 
 
 class UpstreamResponse:
@@ -53,22 +88,13 @@ class UpstreamResponse:
             raise UpstreamError(type(exc).__name__) from exc
 
     async def aiter_sse(self) -> AsyncIterator[str]:
-        """Each server-sent event's data (its `data:` lines joined), as the event completes."""
-        data: list[str] = []
-        buffer = b""
+        """Each server-sent event's data, as the event completes."""
+        decoder = SSEDecoder()
         async for chunk in self.aiter_raw():
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for raw in lines:
-                line = raw.rstrip(b"\r").decode("utf-8", "replace")
-                if not line:
-                    if data:
-                        yield "\n".join(data)
-                        data = []
-                elif line.startswith("data:"):
-                    data.append(line[5:].removeprefix(" "))
-        if data:
-            yield "\n".join(data)
+            for data in decoder.feed(chunk):
+                yield data
+        for data in decoder.end():
+            yield data
 
     async def aclose(self) -> None:
         self._response.close()
