@@ -181,7 +181,7 @@ def _translated_answer(call: Call, route: Route, plan: Plan, raw: bytes) -> Resp
             502, "upstream_failed", f"provider {route.provider_name!r} answered with invalid JSON"
         ) from exc
     try:
-        body = plan.answer(answer if isinstance(answer, dict) else {})
+        body = plan.answer(answer)
     except UnreadableAnswer as exc:
         log.warning("provider %s: %s", route.provider_name, exc)
         raise GatewayError(
@@ -193,18 +193,24 @@ def _translated_answer(call: Call, route: Route, plan: Plan, raw: bytes) -> Resp
 async def _translating(upstream: UpstreamResponse, route: Route, plan: Plan) -> AsyncIterator[bytes]:
     """Each upstream event translated as it arrives; the caller's events go out as soon as they exist."""
     chain = plan.stream()
+    reason = "no closing event"
     try:
         async for data in upstream.aiter_sse():
             out = chain.feed(data)
             if out:
                 yield out
     except UpstreamError as exc:
-        log.warning("stream from provider %s broke off: %s", route.provider_name, type(exc).__name__)
+        reason = str(exc)
+        log.warning("stream from provider %s broke off: %s", route.provider_name, reason)
     except UnreadableAnswer as exc:
-        # Bytes have gone out: ending the stream early is all that is left (the caller sees it cut short).
+        reason = "an unreadable event"
         log.warning("stream from provider %s: %s", route.provider_name, exc)
     finally:
         await upstream.aclose()
+    # Bytes have gone out, so the status cannot change: an early end becomes an error event the SDK raises.
+    closing = chain.close(reason)
+    if closing:
+        yield closing
 
 
 def _relay_translated(call: Call, route: Route, upstream: UpstreamResponse, plan: Plan) -> Response:
@@ -255,9 +261,15 @@ async def forward(client: UpstreamClient, tokens: EntraTokenCache, call: Call, r
     attempts = routes if len(routes) > 1 else routes * 2
     failure: tuple[Route, int, bytes, dict[str, str]] | None = None
     unreachable: list[str] = []
+    refused: GatewayError | None = None
     for index, route in enumerate(attempts):
         try:
             upstream, plan = await _attempt(client, tokens, route, call)
+        except GatewayError as exc:
+            if exc.code != "unsupported_feature":
+                raise
+            refused = refused or exc  # this route's API cannot carry the request; another route's may
+            continue
         except EntraTokenError as exc:
             failure = _token_failure(route, exc)
             continue
@@ -304,4 +316,6 @@ async def forward(client: UpstreamClient, tokens: EntraTokenCache, call: Call, r
         return _relay_stream(call, route, upstream)
     if failure is not None:
         return _upstream_error(call, *failure)
+    if refused is not None and not unreachable:
+        raise refused
     raise GatewayError(502, "upstream_unreachable", "could not reach the provider(s): " + "; ".join(unreachable))

@@ -120,9 +120,10 @@ class Snapshot:
                 "unsupported_api",
                 f"model {model!r} is served through the {served} API, which {api} calls cannot reach",
             )
-        # Spread load: start at a random provider, keep the rest as failover order.
-        start = random.randrange(len(usable))  # noqa: S311 - load spreading, not security
-        return usable[start:] + usable[:start]
+        # Routes that speak the caller's API first (no translation, nothing to refuse), then the others; each
+        # group starts at a random provider to spread load, the rest being the failover order.
+        native = [r for r in usable if api in r.apis]
+        return _spread(native) + _spread([r for r in usable if api not in r.apis])
 
     def models_for(self, key: KeyEntry, project_header: str | None) -> dict[str, list[Route]]:
         org = self.orgs[key.org_id]
@@ -131,6 +132,13 @@ class Snapshot:
         if project_id is not None:
             visible.update(org.projects.get(project_id, {}))
         return visible
+
+
+def _spread(routes: list[Route]) -> list[Route]:
+    if not routes:
+        return routes
+    start = random.randrange(len(routes))  # noqa: S311 - load spreading, not security
+    return routes[start:] + routes[:start]
 
 
 def _reachable(api: Api, served: frozenset[str]) -> bool:

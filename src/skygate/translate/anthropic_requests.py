@@ -212,6 +212,9 @@ def chat_to_anthropic(body: dict[str, Any], ctx: TranslationContext) -> dict[str
         if not isinstance(effort, str) or effort not in _BUDGETS:
             raise Untranslatable("reasoning_effort", f"must be one of {sorted(_BUDGETS)}")
         budget = _BUDGETS[effort]
+        if out.get("tool_choice", {}).get("type") in ("any", "tool"):
+            # Claude refuses thinking with a forced tool (which JSON mode is, here).
+            raise Untranslatable("reasoning_effort", "cannot be combined with a forced tool or JSON mode on Claude")
         out["thinking"] = {"type": "enabled", "budget_tokens": budget}
         out["max_tokens"] = max(out["max_tokens"], budget + 1024)  # the budget must fit under max_tokens
     if body.get("user"):
@@ -359,8 +362,11 @@ def anthropic_to_chat(body: dict[str, Any], ctx: TranslationContext) -> dict[str
         out["stop"] = list(stops)
     if body.get("tools"):
         out["tools"] = _anthropic_tools(body["tools"])
-    _anthropic_tool_choice(body.get("tool_choice"), out)
+    if out.get("tools"):
+        _anthropic_tool_choice(body.get("tool_choice"), out)  # OpenAI refuses tool_choice without tools
     thinking = obj(body.get("thinking"), "thinking")
+    if thinking.get("type") not in (None, "enabled", "disabled"):
+        raise Untranslatable("thinking.type", f"{thinking.get('type')!r} has no OpenAI equivalent; use enabled")
     if thinking.get("type") == "enabled":
         budget = thinking.get("budget_tokens")
         if not isinstance(budget, int) or isinstance(budget, bool):

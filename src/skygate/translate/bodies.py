@@ -33,6 +33,7 @@ CHAT_FINISH = {
     "max_tokens": "length",
     "tool_use": "tool_calls",
     "refusal": "content_filter",
+    "model_context_window_exceeded": "length",
 }
 ANTHROPIC_STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
 
@@ -72,7 +73,8 @@ def anthropic_to_chat_body(body: dict[str, Any], ctx: TranslationContext) -> dic
             reasoning.append(str(block.get("thinking", "")))
         elif kind == "tool_use" and block.get("name") == ctx.json_tool:
             texts.append(json.dumps(block.get("input"), separators=(",", ":")))  # JSON mode's answer
-            finish = "stop"
+            if body.get("stop_reason") == "tool_use":
+                finish = "stop"  # a truncated answer keeps its "length"
         elif kind == "tool_use":
             arguments = json.dumps(block.get("input") or {}, separators=(",", ":"))
             calls.append(

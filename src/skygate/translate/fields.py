@@ -40,7 +40,7 @@ def json_object(raw: Any, field: str) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(raw)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise Untranslatable(field, "must be a JSON object (as a string)") from exc
     if not isinstance(value, dict):
         raise Untranslatable(field, "must be a JSON object")

@@ -89,11 +89,30 @@ class _StreamChain:
         elif plan.caller == "responses":
             self.from_hub = ChatToResponsesStream(ctx)
 
+    finished = False  # the caller's format has had its closing event
+
     def feed(self, data: str) -> bytes:
         try:
             return self._feed(data)
         except _SHAPE_ERRORS as exc:
             raise UnreadableAnswer(f"an upstream {self.upstream} event had an unexpected shape: {exc!r}") from exc
+
+    def close(self, reason: str) -> bytes:
+        """The end of the upstream stream. One that ended before its closing event gets an error event in the
+        caller's format, so the caller's SDK reports a failure instead of waiting or keeping half an answer."""
+        if self.finished:
+            return b""
+        self.finished = True
+        message = f"the upstream stream ended early: {reason}"
+        if self.caller == "chat_completions":
+            error: dict[str, Any] = {
+                "error": {"message": message, "type": "api_error", "param": None, "code": "upstream_failed"}
+            }
+            return b"data: " + orjson.dumps(error) + b"\n\n"
+        event: dict[str, Any] = {"type": "error", "error": {"type": "api_error", "message": message}}
+        if self.caller == "responses":
+            event = {"type": "error", "code": "upstream_failed", "message": message, "param": None}
+        return b"event: error\ndata: " + orjson.dumps(event) + b"\n\n"
 
     def _feed(self, data: str) -> bytes:
         if self.upstream == "chat_completions":
@@ -105,9 +124,11 @@ class _StreamChain:
         out = bytearray()
         for item in hub:
             if self.from_hub is None:
+                self.finished = self.finished or item == DONE
                 out += self._chat(item)
                 continue
             for event in self.from_hub.feed(item):
+                self.finished = self.finished or event["type"] in _CLOSING
                 out += b"event: " + str(event["type"]).encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
         return bytes(out)
 
@@ -120,8 +141,9 @@ class _StreamChain:
         return b"data: " + orjson.dumps(item) + b"\n\n"
 
 
+_CLOSING = frozenset({"message_stop", "response.completed", "response.incomplete", "response.failed", "error"})
 # What reading a wrongly shaped JSON document raises in the translators.
-_SHAPE_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError)
+_SHAPE_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError, RecursionError)
 
 
 def _load(data: str) -> dict[str, Any]:
@@ -165,6 +187,8 @@ class Plan:
 
     def answer(self, body: dict[str, Any]) -> dict[str, Any]:
         """A whole upstream answer in the caller's format."""
+        if not isinstance(body, dict):
+            raise UnreadableAnswer(f"the upstream {self.upstream} answer was not a JSON object")
         try:
             hub = body if self.upstream == "chat_completions" else _BODY_TO_HUB[self.upstream](body, self.ctx)
             return hub if self.caller == "chat_completions" else _BODY_FROM_HUB[self.caller](hub, self.ctx)

@@ -93,8 +93,9 @@ class ChatToAnthropicStream:
         return [{"type": "message_start", "message": message}]
 
     def _block(self, key: str, block: dict[str, Any]) -> list[Event]:
-        if key in self.kinds:
-            return []
+        if key in self.kinds and (self.kinds[key] == self.open or key.startswith("tool:")):
+            return []  # still writing it (a tool's arguments may also come back to a closed block)
+        # New, or text/thinking again after another block: Messages blocks are written one after another.
         events = self._close()
         self.kinds[key] = self.open = self.count
         self.count += 1
@@ -148,7 +149,8 @@ class ChatToResponsesStream:
         assert isinstance(chunk, dict)
         if "error" in chunk:
             error = chunk["error"] if isinstance(chunk["error"], dict) else {}
-            return [self._event("error", code=error.get("code"), message=str(error.get("message", "")), param=None)]
+            code = error.get("code") or error.get("type")
+            return [self._event("error", code=code, message=str(error.get("message", "")), param=None)]
         events: list[Event] = []
         if self.id is None and chunk.get("id"):
             self.id = "resp_" + suffix(chunk["id"])

@@ -3,6 +3,7 @@ event at a time (nothing is buffered beyond the event in hand)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from skygate.translate.bodies import CHAT_FINISH, responses_finish, suffix
@@ -62,6 +63,7 @@ class AnthropicToChatStream:
         self.out = ChatChunks(ctx)
         self.ctx = ctx
         self.blocks: dict[int, tuple[str, int]] = {}  # Anthropic block index → (kind, tool index)
+        self.silent: dict[int, str] = {}  # tool blocks with no argument bytes yet → their starting input
         self.usage: dict[str, Any] = {}
         self.finish = "stop"
 
@@ -91,9 +93,15 @@ class AnthropicToChatStream:
                 DONE,
             ]
         if kind == "error":
-            error = event.get("error") or {}
+            nested = event.get("error")
+            error: dict[str, Any] = nested if isinstance(nested, dict) else event
             return [ChatChunks.error(str(error.get("message", "upstream error")), str(error.get("type", "api_error")))]
-        return []  # ping, content_block_stop and anything new
+        if kind == "content_block_stop":
+            # A tool called with no arguments streams none: its arguments are still a JSON object.
+            index = int(event.get("index", 0))
+            if index in self.silent:
+                return [self.out.arguments(self.blocks[index][1], self.silent.pop(index))]
+        return []  # ping and anything new
 
     def _start(self, index: int, block: dict[str, Any]) -> list[Hub]:
         kind = block.get("type")
@@ -103,6 +111,7 @@ class AnthropicToChatStream:
         if kind == "tool_use":
             tool, chunk = self.out.tool_start(block.get("id"), block.get("name"))
             self.blocks[index] = ("tool", tool)
+            self.silent[index] = json.dumps(block.get("input") or {}, separators=(",", ":"))
             return [chunk]
         self.blocks[index] = (str(kind), -1)
         text = block.get("text") if kind == "text" else None
@@ -118,6 +127,7 @@ class AnthropicToChatStream:
         if dtype == "input_json_delta" and kind == "json" and delta.get("partial_json"):
             return [self.out.chunk({"content": delta["partial_json"]})]
         if dtype == "input_json_delta" and kind == "tool" and delta.get("partial_json"):
+            self.silent.pop(index, None)
             return [self.out.arguments(tool, delta["partial_json"])]
         return []  # signature and citation deltas have no chat form
 
@@ -126,6 +136,7 @@ class ResponsesToChatStream:
     def __init__(self, ctx: TranslationContext) -> None:
         self.out = ChatChunks(ctx)
         self.tools: dict[str, int] = {}  # item id → tool index
+        self.sent: dict[str, str] = {}  # item id → the arguments passed on so far
 
     def feed(self, event: dict[str, Any]) -> list[Hub]:
         kind = event.get("type")
@@ -144,11 +155,16 @@ class ResponsesToChatStream:
                 return []
             index, chunk = self.out.tool_start(item.get("call_id"), item.get("name"))
             self.tools[str(item.get("id"))] = index
-            already = item.get("arguments")
-            return [chunk, self.out.arguments(index, already)] if already else [chunk]
+            self.sent[str(item.get("id"))] = ""
+            return [chunk, *self._arguments(str(item.get("id")), str(item.get("arguments") or ""), whole=True)]
         if kind == "response.function_call_arguments.delta":
-            tool = self.tools.get(str(event.get("item_id")))
-            return [] if tool is None else [self.out.arguments(tool, event.get("delta", ""))]
+            return self._arguments(str(event.get("item_id")), str(event.get("delta", "")), whole=False)
+        if kind == "response.function_call_arguments.done":
+            # Some models send the arguments only here; pass on whatever the deltas did not.
+            return self._arguments(str(event.get("item_id")), str(event.get("arguments") or ""), whole=True)
+        if kind == "response.output_item.done" and (event.get("item") or {}).get("type") == "function_call":
+            item = event.get("item") or {}
+            return self._arguments(str(item.get("id")), str(item.get("arguments") or ""), whole=True)
         if kind in ("response.completed", "response.incomplete"):
             response = event.get("response") or {}
             return [
@@ -157,8 +173,20 @@ class ResponsesToChatStream:
                 DONE,
             ]
         if kind in ("response.failed", "error"):
-            error = (event.get("response") or {}).get("error") or event
+            error = (event.get("response") or {}).get("error") or event.get("error") or event
             return [
                 ChatChunks.error(str(error.get("message", "upstream error")), str(error.get("code") or "api_error"))
             ]
         return []
+
+    def _arguments(self, item_id: str, text: str, *, whole: bool) -> list[Hub]:
+        """`text` is a piece (a delta) or the whole arguments so far (`whole`): pass on only what is new."""
+        tool = self.tools.get(item_id)
+        if tool is None:
+            return []
+        sent = self.sent.get(item_id, "")
+        piece = text[len(sent) :] if whole and text.startswith(sent) else ("" if whole else text)
+        if not piece:
+            return []
+        self.sent[item_id] = sent + piece
+        return [self.out.arguments(tool, piece)]
