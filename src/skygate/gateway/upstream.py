@@ -108,9 +108,9 @@ class UpstreamClient:
         # No overall limit on a call (a model may think for minutes, a stream may last long); connecting must
         # be quick, and the gap between bytes is bounded by the upstream timeout.
         self._timeout = aiohttp.ClientTimeout(total=None, connect=10.0, sock_read=settings.upstream_timeout_seconds)
-        self._connector = aiohttp.TCPConnector(
-            ssl=context, limit=1000, keepalive_timeout=60, enable_cleanup_closed=True
-        )
+        # Idle connections are dropped after 4 s, before servers with short idle timeouts (uvicorn's is 5 s) close
+        # them: reusing a connection the server is closing fails a POST that must not be retried.
+        self._connector = aiohttp.TCPConnector(ssl=context, limit=1000, keepalive_timeout=4.0)
         self._session = aiohttp.ClientSession(
             connector=self._connector, timeout=self._timeout, auto_decompress=True, skip_auto_headers=("User-Agent",)
         )
