@@ -116,3 +116,13 @@ def test_a_truncated_json_mode_answer_keeps_length() -> None:
 def test_an_answer_that_is_not_an_object_is_unreadable() -> None:
     with pytest.raises(UnreadableAnswer):
         plan_for("messages", "chat_completions", "m").answer(["not", "an", "object"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [({"instructions": ["a"]}, "instructions"), ({"include": ["message.output_text.logprobs"]}, "include")],
+)
+def test_responses_fields_that_would_change_meaning_are_refused(extra: dict[str, Any], field: str) -> None:
+    with pytest.raises(Untranslatable) as refused:
+        plan_for("responses", "chat_completions", "m").request({"model": "m", "input": "x", **extra})
+    assert refused.value.field == field

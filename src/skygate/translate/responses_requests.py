@@ -305,8 +305,14 @@ def responses_to_chat(body: dict[str, Any], ctx: TranslationContext) -> dict[str
         target=_TO_CHAT,
     )
     messages = _responses_messages(body.get("input"))
-    if body.get("instructions"):
-        messages.insert(0, {"role": "system", "content": str(body["instructions"])})
+    instructions = body.get("instructions")
+    if instructions is not None and not isinstance(instructions, str):
+        raise Untranslatable("instructions", "must be a string")
+    if instructions:
+        messages.insert(0, {"role": "system", "content": instructions})
+    include = body.get("include") or []
+    if any("logprobs" in str(entry) for entry in (include if isinstance(include, list) else [include])):
+        raise Untranslatable("include", "logprobs are only available from a Responses model")
     out: dict[str, Any] = {"model": body.get("model"), "messages": messages}
     if body.get("max_output_tokens") is not None:
         out["max_tokens"] = body["max_output_tokens"]
