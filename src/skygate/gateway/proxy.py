@@ -67,8 +67,8 @@ async def _upstream_auth(tokens: EntraTokenCache, route: Route, api: Api) -> dic
 
 
 def _plan(call: Call, route: Route) -> Plan | None:
-    """How this route's model is called: through the caller's API, or translated to the one it serves."""
-    if call.api == "embeddings":
+    """The translation to the API this route's model serves; None when it serves the caller's own."""
+    if call.api == "embeddings" or call.api in route.apis:
         return None
     upstream = upstream_api(call.api, route.apis)
     assert upstream is not None  # the snapshot only offers routes a call can reach
@@ -256,6 +256,11 @@ async def _read_whole(upstream: UpstreamResponse, call: Call) -> bytes:
         call.upstream_seconds += time.perf_counter() - reading
 
 
+def _failed(route: Route, exc: UpstreamError, when: str) -> GatewayError:
+    status = 504 if isinstance(exc, UpstreamTimeout) else 502
+    return GatewayError(status, "upstream_failed", f"provider {route.provider_name!r}: {exc} {when}")
+
+
 async def forward(client: UpstreamClient, tokens: EntraTokenCache, call: Call, routes: list[Route]) -> Response:
     # One provider still gets one retry: a 429 with a short retry-after, or a passing 5xx, often clears at once.
     attempts = routes if len(routes) > 1 else routes * 2
@@ -279,11 +284,7 @@ async def forward(client: UpstreamClient, tokens: EntraTokenCache, call: Call, r
             continue
         except UpstreamError as exc:
             # After the request was sent a retry could run (and bill) it twice.
-            raise GatewayError(
-                504 if isinstance(exc, UpstreamTimeout) else 502,
-                "upstream_failed",
-                f"provider {route.provider_name!r}: {exc} after the request was sent; not retried",
-            ) from exc
+            raise _failed(route, exc, "after the request was sent; not retried") from exc
         status = upstream.status_code
         try:
             if status == 429 or status >= 500:
@@ -301,17 +302,13 @@ async def forward(client: UpstreamClient, tokens: EntraTokenCache, call: Call, r
                 raw = await _read_whole(upstream, call)
                 if status >= 400:
                     return _upstream_error(call, route, status, raw, {})
-                if plan is not None and plan.translated:
+                if plan is not None:
                     return _translated_answer(call, route, plan, raw)
                 media_type = upstream.headers.get("content-type", "application/json")
                 return Response(raw, status_code=status, media_type=media_type, headers=call.headers(route))
         except UpstreamError as exc:
-            raise GatewayError(
-                504 if isinstance(exc, UpstreamTimeout) else 502,
-                "upstream_failed",
-                f"provider {route.provider_name!r}: {exc} while reading the answer",
-            ) from exc
-        if plan is not None and plan.translated:
+            raise _failed(route, exc, "while reading the answer") from exc
+        if plan is not None:
             return _relay_translated(call, route, upstream, plan)
         return _relay_stream(call, route, upstream)
     if failure is not None:

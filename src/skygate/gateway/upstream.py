@@ -117,7 +117,7 @@ class UpstreamClient:
 
     async def send(self, url: str, headers: Mapping[str, str], content: bytes) -> UpstreamResponse:
         try:
-            response = await self._session.post(url, data=content, headers=dict(headers), allow_redirects=False)
+            response = await self._session.post(url, data=content, headers=headers, allow_redirects=False)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise UpstreamConnectError(type(exc).__name__) from exc
         except TimeoutError as exc:

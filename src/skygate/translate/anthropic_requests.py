@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from skygate.translate.content import anthropic_image, image_url_of, text_of
+from skygate.translate.content import anthropic_image, chat_tool_call, image_url_of, text_of
 from skygate.translate.context import TranslationContext
 from skygate.translate.errors import Untranslatable
-from skygate.translate.fields import check_fields, json_object, obj, objects
+from skygate.translate.fields import chat_max_tokens, check_fields, copy_present, json_object, obj, objects
 
 __all__ = ["DEFAULT_MAX_TOKENS", "anthropic_to_chat", "chat_to_anthropic", "effort_for_budget"]
 
@@ -191,11 +190,8 @@ def chat_to_anthropic(body: dict[str, Any], ctx: TranslationContext) -> dict[str
     out: dict[str, Any] = {"model": body.get("model"), "messages": messages}
     if system:
         out["system"] = "\n\n".join(system)
-    limits = [v for v in (body.get("max_tokens"), body.get("max_completion_tokens")) if isinstance(v, int)]
-    out["max_tokens"] = max(limits) if limits else DEFAULT_MAX_TOKENS
-    for name in ("temperature", "top_p", "stream"):
-        if body.get(name) is not None:
-            out[name] = body[name]
+    out["max_tokens"] = chat_max_tokens(body) or DEFAULT_MAX_TOKENS
+    copy_present(body, out, ("temperature", "top_p", "stream"))
     stop = body.get("stop")
     if isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
         out["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
@@ -268,14 +264,7 @@ def _anthropic_assistant(message: dict[str, Any], field: str) -> dict[str, Any]:
         if kind == "text":
             texts.append(str(block.get("text", "")))
         elif kind == "tool_use":
-            arguments = json.dumps(block.get("input") or {}, separators=(",", ":"))
-            calls.append(
-                {
-                    "id": block.get("id"),
-                    "type": "function",
-                    "function": {"name": block.get("name"), "arguments": arguments},
-                }
-            )
+            calls.append(chat_tool_call(block))
         elif kind in ("thinking", "redacted_thinking"):
             continue  # signed for Claude only; an OpenAI model cannot read it (README matrix)
         else:
@@ -352,9 +341,7 @@ def anthropic_to_chat(body: dict[str, Any], ctx: TranslationContext) -> dict[str
         else:
             raise Untranslatable(f"{field}.role", "must be user or assistant")
     out: dict[str, Any] = {"model": body.get("model"), "messages": messages}
-    for name in ("max_tokens", "temperature", "top_p", "stream"):
-        if body.get(name) is not None:
-            out[name] = body[name]
+    copy_present(body, out, ("max_tokens", "temperature", "top_p", "stream"))
     stops = body.get("stop_sequences")
     if stops:
         if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):

@@ -8,6 +8,7 @@ from typing import Any
 
 from skygate.translate.content import (
     anthropic_usage_to_chat,
+    chat_tool_call,
     chat_usage_to_anthropic,
     chat_usage_to_responses,
     responses_usage_to_chat,
@@ -76,14 +77,7 @@ def anthropic_to_chat_body(body: dict[str, Any], ctx: TranslationContext) -> dic
             if body.get("stop_reason") == "tool_use":
                 finish = "stop"  # a truncated answer keeps its "length"
         elif kind == "tool_use":
-            arguments = json.dumps(block.get("input") or {}, separators=(",", ":"))
-            calls.append(
-                {
-                    "id": block.get("id"),
-                    "type": "function",
-                    "function": {"name": block.get("name"), "arguments": arguments},
-                }
-            )
+            calls.append(chat_tool_call(block))
     message: dict[str, Any] = {"role": "assistant", "content": "".join(texts) or None, "refusal": None}
     if reasoning:
         message["reasoning_content"] = "".join(reasoning)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -10,6 +11,7 @@ from skygate.translate.errors import Untranslatable
 __all__ = [
     "anthropic_image",
     "anthropic_usage_to_chat",
+    "chat_tool_call",
     "chat_usage_to_anthropic",
     "chat_usage_to_responses",
     "image_url_of",
@@ -38,6 +40,12 @@ def text_of(content: Any, field: str) -> str:
         else:
             raise Untranslatable(f"{field}[{index}]", f"a {kind!r} part cannot be carried here; only text")
     return "".join(texts)
+
+
+def chat_tool_call(block: dict[str, Any]) -> dict[str, Any]:
+    """An Anthropic `tool_use` block as a chat tool call (arguments as compact JSON text)."""
+    arguments = json.dumps(block.get("input") or {}, separators=(",", ":"))
+    return {"id": block.get("id"), "type": "function", "function": {"name": block.get("name"), "arguments": arguments}}
 
 
 def anthropic_image(url: str) -> dict[str, Any]:

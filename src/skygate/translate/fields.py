@@ -9,7 +9,7 @@ from typing import Any
 
 from skygate.translate.errors import Untranslatable
 
-__all__ = ["check_fields", "json_object", "obj", "objects"]
+__all__ = ["chat_max_tokens", "check_fields", "copy_present", "json_object", "obj", "objects"]
 
 
 def check_fields(
@@ -63,3 +63,16 @@ def objects(value: Any, field: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise Untranslatable(field, "must be an array of objects")
     return value
+
+
+def copy_present(body: dict[str, Any], out: dict[str, Any], names: Iterable[str]) -> None:
+    """Fields that mean the same in both formats, copied when the caller set them."""
+    for name in names:
+        if body.get(name) is not None:
+            out[name] = body[name]
+
+
+def chat_max_tokens(body: dict[str, Any]) -> int | None:
+    """A chat request's output limit: `max_completion_tokens` or the older `max_tokens`, the larger if both."""
+    limits = [v for v in (body.get("max_tokens"), body.get("max_completion_tokens")) if isinstance(v, int)]
+    return max(limits) if limits else None

@@ -7,12 +7,15 @@ from typing import Any
 from skygate.translate.content import text_of
 from skygate.translate.context import TranslationContext
 from skygate.translate.errors import Untranslatable
-from skygate.translate.fields import check_fields, obj, objects
+from skygate.translate.fields import chat_max_tokens, check_fields, copy_present, obj, objects
 
 __all__ = ["chat_to_responses", "responses_to_chat"]
 
 _TO_RESPONSES = "the Responses API"
 _TO_CHAT = "chat completions"
+# Fields with the same name and meaning in chat completions and Responses.
+_SAME_NAMED = ("temperature", "top_p", "stream", "parallel_tool_calls", "user", "safety_identifier",
+               "prompt_cache_key", "service_tier")  # fmt: skip
 
 
 # --- chat → Responses --------------------------------------------------------------------------------------
@@ -113,23 +116,16 @@ def chat_to_responses(body: dict[str, Any], ctx: TranslationContext) -> dict[str
     check_fields(
         body,
         translated=(
+            *_SAME_NAMED,
             "model",
             "messages",
             "max_tokens",
             "max_completion_tokens",
-            "temperature",
-            "top_p",
-            "stream",
             "stream_options",
             "tools",
             "tool_choice",
-            "parallel_tool_calls",
             "response_format",
             "reasoning_effort",
-            "user",
-            "safety_identifier",
-            "prompt_cache_key",
-            "service_tier",
             "verbosity",
         ),
         dropped=("seed", "store", "metadata"),
@@ -144,21 +140,9 @@ def chat_to_responses(body: dict[str, Any], ctx: TranslationContext) -> dict[str
     )
     # A translated call is stateless for the caller: nothing is kept at Azure on its behalf.
     out: dict[str, Any] = {"model": body.get("model"), "input": _chat_input(body.get("messages")), "store": False}
-    limits = [v for v in (body.get("max_tokens"), body.get("max_completion_tokens")) if isinstance(v, int)]
-    if limits:
-        out["max_output_tokens"] = max(limits)
-    for name in (
-        "temperature",
-        "top_p",
-        "stream",
-        "parallel_tool_calls",
-        "user",
-        "safety_identifier",
-        "prompt_cache_key",
-        "service_tier",
-    ):
-        if body.get(name) is not None:
-            out[name] = body[name]
+    if chat_max_tokens(body) is not None:
+        out["max_output_tokens"] = chat_max_tokens(body)
+    copy_present(body, out, _SAME_NAMED)
     if body.get("tools"):
         out["tools"] = _chat_tools(body["tools"])
     choice = body.get("tool_choice")
@@ -282,22 +266,15 @@ def responses_to_chat(body: dict[str, Any], ctx: TranslationContext) -> dict[str
     check_fields(
         body,
         translated=(
+            *_SAME_NAMED,
             "model",
             "input",
             "instructions",
             "max_output_tokens",
-            "temperature",
-            "top_p",
-            "stream",
             "tools",
             "tool_choice",
-            "parallel_tool_calls",
             "text",
             "reasoning",
-            "user",
-            "safety_identifier",
-            "prompt_cache_key",
-            "service_tier",
         ),
         # `store`/`include` shape what Azure keeps or adds, not the answer; the summary is shown when there is one.
         dropped=("store", "include", "metadata", "stream_options"),
@@ -316,18 +293,7 @@ def responses_to_chat(body: dict[str, Any], ctx: TranslationContext) -> dict[str
     out: dict[str, Any] = {"model": body.get("model"), "messages": messages}
     if body.get("max_output_tokens") is not None:
         out["max_tokens"] = body["max_output_tokens"]
-    for name in (
-        "temperature",
-        "top_p",
-        "stream",
-        "parallel_tool_calls",
-        "user",
-        "safety_identifier",
-        "prompt_cache_key",
-        "service_tier",
-    ):
-        if body.get(name) is not None:
-            out[name] = body[name]
+    copy_present(body, out, _SAME_NAMED)
     if body.get("tools"):
         out["tools"] = _responses_tools(body["tools"])
     choice = body.get("tool_choice")

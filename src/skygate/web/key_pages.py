@@ -12,12 +12,10 @@ from skygate.errors import SkygateError, ValidationFailed
 from skygate.services import keys, orgs
 from skygate.services.runtime import Runtime
 from skygate.web.forms import errors_by_input
-from skygate.web.render import csrf_ok, form_of, problem, render, runtime, signed_in, to_login
+from skygate.web.render import problem, render, runtime, signed_in, submitted, to_login
 from skygate.web.session import Session
 
 __all__ = ["create_key", "keys_page", "revoke_key"]
-
-_EXPIRED = "The form expired: reload the page and try again."
 
 
 async def _page(
@@ -42,13 +40,10 @@ async def keys_page(request: Request) -> Response:
 
 
 async def create_key(request: Request) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
-    session, principal = signed
-    form = await form_of(request)
-    if not csrf_ok(session.csrf, form):
-        return problem(_EXPIRED, 400)
+    posted = await submitted(request)
+    if isinstance(posted, Response):
+        return posted
+    session, principal, form = posted
     rt, org = runtime(request), form.get("org", "")
     body: dict[str, object] = {
         "name": form.get("name", "").strip(),
@@ -75,13 +70,10 @@ def _parse(body: dict[str, object]) -> KeyCreate:
 
 
 async def revoke_key(request: Request) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
-    session, principal = signed
-    form = await form_of(request)
-    if not csrf_ok(session.csrf, form):
-        return problem(_EXPIRED, 400)
+    posted = await submitted(request)
+    if isinstance(posted, Response):
+        return posted
+    _, principal, form = posted
     try:
         await keys.revoke_key(runtime(request), principal, request.path_params["key_id"])
     except SkygateError as exc:

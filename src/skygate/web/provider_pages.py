@@ -17,7 +17,7 @@ from skygate.services import orgs, providers
 from skygate.services.runtime import Runtime
 from skygate.services.workload_identity import setup_values
 from skygate.web.forms import MODEL_ROWS, errors_by_input, parse, provider_body, values_of
-from skygate.web.render import PROVIDERS, csrf_ok, form_of, problem, render, runtime, signed_in, to_login
+from skygate.web.render import PROVIDERS, problem, render, runtime, signed_in, submitted, to_login
 from skygate.web.session import Session
 
 __all__ = [
@@ -31,8 +31,6 @@ __all__ = [
     "update_provider",
     "workload_identity_values",
 ]
-
-_EXPIRED = "The form expired: reload the page and try again."
 
 
 async def _org_view(rt: Runtime, principal: Principal, ref: str | None) -> dict[str, Any]:
@@ -108,14 +106,11 @@ def _typed(form: dict[str, str]) -> dict[str, str]:
 
 
 async def create_provider(request: Request) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
-    session, principal = signed
+    posted = await submitted(request)
+    if isinstance(posted, Response):
+        return posted
+    session, principal, form = posted
     rt = runtime(request)
-    form = await form_of(request)
-    if not csrf_ok(session.csrf, form):
-        return problem(_EXPIRED, 400)
     view = await _org_view(rt, principal, form.get("org"))
     owner = form.get("owner", "org")
     try:
@@ -130,18 +125,27 @@ async def create_provider(request: Request) -> Response:
     return RedirectResponse(f"{PROVIDERS}?org={org}&notice=created", status_code=303)
 
 
-async def _editing(request: Request) -> tuple[Session, Principal, Provider, dict[str, Any]] | Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
-    session, principal = signed
+async def _editing(
+    request: Request, *, post: bool = False
+) -> tuple[Session, Principal, Provider, dict[str, Any], dict[str, str]] | Response:
+    """The provider in the URL for a signed-in user (and, for a post, the checked form)."""
+    if post:
+        posted = await submitted(request)
+        if isinstance(posted, Response):
+            return posted
+        session, principal, form = posted
+    else:
+        signed = await signed_in(request)
+        if signed is None:
+            return to_login()
+        (session, principal), form = signed, {}
     rt = runtime(request)
     try:
         provider = await providers.get_provider(rt, principal, request.path_params["provider_id"])
     except NotFound as exc:
         return problem(str(exc), 404)
     view = await _org_view(rt, principal, provider.org_id)
-    return session, principal, provider, view
+    return session, principal, provider, view, form
 
 
 async def _setup(rt: Runtime, principal: Principal, provider: Provider) -> dict[str, Any] | None:
@@ -155,20 +159,17 @@ async def edit_provider_page(request: Request) -> Response:
     editing = await _editing(request)
     if isinstance(editing, Response):
         return editing
-    session, principal, provider, view = editing
+    session, principal, provider, view, _ = editing
     setup = await _setup(runtime(request), principal, provider)
     return _form_page(session, principal, view, values_of(provider), provider=provider, setup=setup)
 
 
 async def update_provider(request: Request) -> Response:
-    editing = await _editing(request)
+    editing = await _editing(request, post=True)
     if isinstance(editing, Response):
         return editing
-    session, principal, provider, view = editing
+    session, principal, provider, view, form = editing
     rt = runtime(request)
-    form = await form_of(request)
-    if not csrf_ok(session.csrf, form):
-        return problem(_EXPIRED, 400)
     body = provider_body(form)
     body.pop("type")
     try:
@@ -181,12 +182,10 @@ async def update_provider(request: Request) -> Response:
 
 
 async def test_provider(request: Request) -> Response:
-    editing = await _editing(request)
+    editing = await _editing(request, post=True)
     if isinstance(editing, Response):
         return editing
-    session, principal, provider, view = editing
-    if not csrf_ok(session.csrf, await form_of(request)):
-        return problem(_EXPIRED, 400)
+    session, principal, provider, view, _ = editing
     rt, gateway = runtime(request), request.app.state.gateway
     report = await run_connection_test(rt, provider, gateway.client, gateway.snapshot.signing_keys)
     setup = await _setup(rt, principal, provider)
@@ -194,13 +193,10 @@ async def test_provider(request: Request) -> Response:
 
 
 async def delete_provider(request: Request) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
-    session, principal = signed
-    form = await form_of(request)
-    if not csrf_ok(session.csrf, form):
-        return problem(_EXPIRED, 400)
+    posted = await submitted(request)
+    if isinstance(posted, Response):
+        return posted
+    _, principal, form = posted
     try:
         await providers.delete_provider(runtime(request), principal, request.path_params["provider_id"])
     except SkygateError as exc:

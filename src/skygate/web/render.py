@@ -7,7 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from skygate.domain.records import Principal
 from skygate.errors import Forbidden, Unauthorized
@@ -16,10 +16,11 @@ from skygate.services.runtime import Runtime
 from skygate.web.forms import AUTH_METHODS, FORMATS, MODEL_ROWS
 from skygate.web.session import Session, read_session
 
-__all__ = ["PROVIDERS", "csrf_ok", "form_of", "problem", "render", "runtime", "signed_in", "to_login"]
+__all__ = ["PROVIDERS", "csrf_ok", "form_of", "problem", "render", "runtime", "signed_in", "submitted", "to_login"]
 
 _templates = Environment(loader=PackageLoader("skygate.web", "templates"), autoescape=select_autoescape(["html"]))
 PROVIDERS = "/settings/ai-providers"
+_EXPIRED = "The form expired: reload the page and try again."
 
 
 def runtime(request: Request) -> Runtime:
@@ -60,3 +61,14 @@ async def signed_in(request: Request) -> tuple[Session, Principal] | None:
         return session, await authenticate_admin_hash(rt, session.token_hash)
     except (Unauthorized, Forbidden):
         return None  # revoked or demoted since sign-in: the session ends with it
+
+
+async def submitted(request: Request) -> tuple[Session, Principal, dict[str, str]] | Response:
+    """A signed-in user's form post with its CSRF token; otherwise the response to send instead."""
+    signed = await signed_in(request)
+    if signed is None:
+        return to_login()
+    form = await form_of(request)
+    if not csrf_ok(signed[0].csrf, form):
+        return problem(_EXPIRED, 400)
+    return signed[0], signed[1], form
