@@ -35,4 +35,4 @@ format: sync
 	$(UV) run --frozen ruff check --fix src tests
 
 bench: sync
-	$(UV) run --frozen python bench/run.py $(ARGS)
+	$(UV) run --frozen python -m bench.run $(ARGS)

@@ -19,7 +19,7 @@ import aiohttp
 import httpx
 import uvloop
 
-from bench.run import free_port, need, pinned
+from bench.harness import free_port, need, pinned
 
 NGINX = """worker_processes 1; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log warn;
 events {{ worker_connections 8192; }}

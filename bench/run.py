@@ -1,9 +1,14 @@
 """The gateway benchmark, in one command (`make bench`; `make bench ARGS=--smoke` for a quick check).
 
-In one run, on this machine: an Azure stand-in that is never the bottleneck (nginx answering a canned chat
-completion), the same request straight to it ("direct"), through an nginx proxy hop ("nginx hop"), and through
-skygate (one worker, API-key provider). wrk drives each at several concurrencies. The gateway is pinned to
-core 0; nginx and wrk share core 1. Results are printed as a Markdown table, and as JSON with --json.
+In one run, on this machine:
+- non-streaming chat: an Azure stand-in that is never the bottleneck (nginx answering a canned chat
+  completion), the same request straight to it ("direct"), through an nginx proxy hop ("nginx hop"), and
+  through skygate (one worker, API-key provider); wrk drives each at several concurrencies;
+- provider auth: the same through API-key, Entra client-secret and workload-identity providers (bench/entra.py);
+- streaming: concurrent SSE streams from a paced stand-in, direct, through an nginx hop and through skygate
+  (bench/streaming.py); with --soak-minutes, skygate's memory under streams for that long.
+skygate (and the streaming nginx hop) are pinned to core 0; stand-ins and load generators to core 1.
+Results are printed as Markdown tables, and as JSON with --json.
 """
 
 from __future__ import annotations
@@ -11,21 +16,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
+import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-import httpx
+from bench import entra, streaming
+from bench.harness import (
+    Result,
+    Skygate,
+    free_port,
+    need,
+    pinned,
+    rss_mib,
+    running_skygate,
+    stop,
+    tool,
+    wait_for,
+    wrk,
+    wrk_script,
+)
 
-MODEL = "gpt-4o-mini"
 ANSWER = {
     "id": "chatcmpl-bench",
     "object": "chat.completion",
@@ -35,7 +49,6 @@ ANSWER = {
                  "message": {"role": "assistant", "content": "Hello from the benchmark stand-in."}}],
     "usage": {"prompt_tokens": 9, "completion_tokens": 8, "total_tokens": 17},
 }  # fmt: skip
-REQUEST = {"model": MODEL, "messages": [{"role": "user", "content": "Say hello."}]}
 
 NGINX = """
 worker_processes 1;
@@ -58,95 +71,23 @@ http {{
     listen 127.0.0.1:{hop} backlog=4096;
     location / {{ proxy_pass http://azure; proxy_http_version 1.1; proxy_set_header Connection ""; }}
   }}
+{tls_front}
 }}
 """
 
-WRK_SCRIPT = """
-wrk.method = "POST"
-wrk.body = '{body}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {key}"
-wrk.headers["api-key"] = "bench-key"
-"""
 
+def py_spy(pid: int, delay: float, seconds: float, output: Path) -> threading.Thread:
+    """py-spy on `pid` for `seconds`, starting after `delay` (past a warm-up), in the background."""
 
-@dataclass
-class Result:
-    target: str
-    concurrency: int
-    rps: float
-    p50_us: float
-    p99_us: float
-    errors: int
+    def record() -> None:
+        time.sleep(delay)
+        subprocess.run([tool("py-spy"), "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))),
+                        "--format", "raw", "--output", str(output), "--nonblocking"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)  # fmt: skip
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def need(tool: str) -> str:
-    found = shutil.which(tool) or (f"/usr/sbin/{tool}" if Path(f"/usr/sbin/{tool}").exists() else None)
-    if found is None:
-        sys.exit(f"bench: {tool} is missing: apt-get install nginx wrk (Debian packages)")
-    return found
-
-
-def pinned(core: int, command: list[str]) -> list[str]:
-    # Pin when the machine has the cores to pin to; on one core everything shares it.
-    return ["taskset", "-c", str(core), *command] if (os.cpu_count() or 1) > 1 and shutil.which("taskset") else command
-
-
-def _micros(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 1, "ms": 1_000, "s": 1_000_000}[unit]
-
-
-def wrk(url: str, script: Path, connections: int, seconds: float, target: str) -> Result:
-    command = pinned(
-        1, [need("wrk"), "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url]
-    )
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _micros(re.search(r"\s50%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _micros(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return Result(target, connections, rps, p50, p99, int(errors.group(1)) if errors else 0)
-
-
-def wait_for(url: str, deadline: float) -> None:
-    while True:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
-def seed(base: str, admin_token: str, upstream: int) -> str:
-    """An organization, an API-key provider on the stand-in, and an invoke key; returns the key."""
-    with httpx.Client(base_url=f"{base}/api/v1", headers={"authorization": f"Bearer {admin_token}"}) as api:
-        org = api.post("/orgs", json={"name": "bench"}).json()["id"]
-        api.post(f"/orgs/{org}/providers", json={
-            "name": "standin", "type": "azure", "api_base": f"http://127.0.0.1:{upstream}",
-            "auth": {"method": "api_key", "api_key": "bench-key"},
-        }).raise_for_status()  # fmt: skip
-        key = str(api.post(f"/orgs/{org}/keys", json={"name": "bench", "role": "invoke"}).json()["key"])
-    deadline = time.monotonic() + 10
-    while MODEL not in httpx.get(f"{base}/v1/models", headers={"authorization": f"Bearer {key}"}).text:
-        if time.monotonic() > deadline:
-            sys.exit("bench: the gateway never routed the benchmark model")
-        time.sleep(0.1)
-    return key
-
-
-def peak_rss_mib(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmHWM:\s+(\d+) kB", status)
-    return int(match.group(1)) / 1024 if match else float("nan")
+    thread = threading.Thread(target=record, daemon=True)
+    thread.start()
+    return thread
 
 
 def top_frames(collapsed: str, count: int = 15) -> str:
@@ -167,8 +108,8 @@ def top_frames(collapsed: str, count: int = 15) -> str:
     lines = [f"py-spy, {total} samples. Self time:"]
     lines += [f"  {n / total:6.1%}  {f}" for f, n in sorted(own.items(), key=lambda x: -x[1])[:count]]
     lines.append("Inclusive (skygate and the libraries it calls):")
-    interesting = [(f, n) for f, n in under.items() if any(k in f for k in ("skygate", "httpx", "httpcore",
-                   "starlette", "uvicorn", "orjson", "h11"))]  # fmt: skip
+    interesting = [(f, n) for f, n in under.items() if any(k in f for k in ("skygate", "aiohttp", "starlette",
+                   "uvicorn", "orjson"))]  # fmt: skip
     lines += [f"  {n / total:6.1%}  {f}" for f, n in sorted(interesting, key=lambda x: -x[1])[:count]]
     return "\n".join(lines)
 
@@ -191,71 +132,119 @@ def table(results: list[Result], rss: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each wrk run")
     parser.add_argument("--concurrency", default="1,32,256", help="comma-separated connection counts")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds of the auth comparison")
+    parser.add_argument("--round-seconds", type=float, default=1.0, help="duration of each auth round")
+    parser.add_argument("--streams", type=int, default=1000, help="concurrent streams")
+    parser.add_argument("--interval-ms", type=float, default=100.0, help="time between a stream's chunks")
+    parser.add_argument("--stream-seconds", type=float, default=15.0, help="streaming time measured per target")
+    parser.add_argument("--soak-minutes", type=float, default=0.0, help="stream this long, sampling skygate's RSS")
+    parser.add_argument("--parts", default="http,auth,stream", help="which parts to run (comma-separated)")
     parser.add_argument("--smoke", action="store_true", help="a quick run that checks the bench works")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
-    parser.add_argument("--profile", action="store_true", help="py-spy the gateway during its c=32 run")
+    parser.add_argument("--profile", action="store_true", help="py-spy the gateway at c=32 and while streaming")
     args = parser.parse_args()
-    seconds = 1.0 if args.smoke else args.seconds
-    levels = [1, 8] if args.smoke else [int(c) for c in args.concurrency.split(",")]
+    if args.smoke:
+        args.seconds, args.concurrency, args.rounds = 1.0, "1,8", 1
+        args.streams, args.interval_ms, args.stream_seconds = 50, 50.0, 2.0
+        args.soak_minutes = min(args.soak_minutes, 0.1)
+    levels = [int(c) for c in args.concurrency.split(",")] if "http" in args.parts else []
+    parts = set(args.parts.split(","))
 
     tmp = Path(tempfile.mkdtemp(prefix="skygate-bench-"))
-    upstream, hop, port = free_port(), free_port(), free_port()
+    upstream, hop, front, port = free_port(), free_port(), free_port(), free_port()
+    certs = entra.pki(tmp)
+    tls_front = entra.TLS_FRONT.format(port=front, cert=certs.cert_file, key=certs.key_file, skygate=port)
     answer = json.dumps(ANSWER, separators=(",", ":"))
-    (tmp / "nginx.conf").write_text(NGINX.format(tmp=tmp, upstream=upstream, hop=hop, answer=answer))
-    admin_token = "sk-sgadmin-bench-" + secrets.token_hex(16)
-    env = {**os.environ, "SKYGATE_DATA_DIR": str(tmp / "data"), "SKYGATE_ADMIN_TOKEN": admin_token,
-           "SKYGATE_ALLOWED_UPSTREAM_HOSTS": "127.0.0.1", "SKYGATE_LOG_LEVEL": "warning"}  # fmt: skip
-    env.pop("SKYGATE_DATABASE_URL", None)
-    processes: list[subprocess.Popen[bytes]] = []
+    config = NGINX.format(tmp=tmp, upstream=upstream, hop=hop, answer=answer, tls_front=tls_front)
+    (tmp / "nginx.conf").write_text(config)
+    public_url = f"https://127.0.0.1:{front}"
+    nginx = subprocess.Popen(pinned(1, [need("nginx"), "-c", str(tmp / "nginx.conf"), "-p", str(tmp)]))
     try:
-        processes.append(subprocess.Popen(pinned(1, [need("nginx"), "-c", str(tmp / "nginx.conf"), "-p", str(tmp)])))
-        skygate = [str(Path(sys.executable).parent / "skygate"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-        gateway = subprocess.Popen(pinned(0, skygate), env=env)
-        processes.append(gateway)
-        base = f"http://127.0.0.1:{port}"
-        wait_for(f"{base}/healthz", time.monotonic() + 30)
-        wait_for(f"http://127.0.0.1:{hop}/", time.monotonic() + 10)
-        key = seed(base, admin_token, upstream)
-        script = tmp / "post.lua"
-        script.write_text(WRK_SCRIPT.format(body=json.dumps(REQUEST), key=key))
-        targets = {
-            "direct": f"http://127.0.0.1:{upstream}/openai/v1/chat/completions",
-            "nginx hop": f"http://127.0.0.1:{hop}/openai/v1/chat/completions",
-            "skygate": f"{base}/v1/chat/completions",
-        }
-        results = []
-        profile = None
-        for level in levels:
-            for target, url in targets.items():
-                wrk(url, script, level, min(seconds, 1.0), target)  # warm-up: connection pools, caches
-                spy = None
-                if args.profile and target == "skygate" and level == 32:
-                    profile = tmp / "profile.txt"
-                    spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
-                                            str(gateway.pid), "--duration", str(max(1, round(seconds))), "--format",
-                                            "raw", "--output", str(profile), "--nonblocking"],
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-                results.append(wrk(url, script, level, seconds, target))
-                if spy is not None:
-                    spy.wait(timeout=60)
-        rss = peak_rss_mib(gateway.pid)
-        print(f"# skygate benchmark — {os.cpu_count()} cores, {seconds:g} s per run\n")
-        print(table(results, rss))
+        with (
+            entra.entra(tmp) as emulator,
+            running_skygate(tmp, 0, port, SKYGATE_PUBLIC_URL=public_url, SKYGATE_CA_BUNDLE=str(certs.ca_file)) as gw,
+        ):
+            wait_for(f"http://127.0.0.1:{hop}/", time.monotonic() + 10)
+            keys = entra.keys(gw, emulator, public_url, upstream)
+            script = wrk_script(tmp, keys["api key"])
+            targets = {
+                "direct": f"http://127.0.0.1:{upstream}/openai/v1/chat/completions",
+                "nginx hop": f"http://127.0.0.1:{hop}/openai/v1/chat/completions",
+                "skygate": f"{gw.base}/v1/chat/completions",
+            }
+            results: list[Result] = []
+            profile = None
+            for level in levels:
+                for target, url in targets.items():
+                    wrk(url, script, level, min(args.seconds, 1.0), target)  # warm-up: connection pools, caches
+                    spy = None
+                    if args.profile and target == "skygate" and level == 32:
+                        profile = tmp / "profile.txt"
+                        spy = py_spy(gw.pid, 0, args.seconds, profile)
+                    results.append(wrk(url, script, level, args.seconds, target))
+                    if spy is not None:
+                        spy.join(timeout=60)
+            rss = rss_mib(gw.pid, "VmHWM")
+            auths: list[Result] = []
+            streamed: list[streaming.StreamResult] = []
+            samples: list[tuple[float, float]] = []
+            if "auth" in parts:
+                auths = entra.parity(tmp, targets["skygate"], keys, [1, 32] if not args.smoke else [8], args.rounds,
+                                     args.round_seconds)  # fmt: skip
+            if "stream" in parts:
+                streamed, samples = run_streaming(tmp, gw, args)
+        print(f"# skygate benchmark — {os.cpu_count()} cores, {args.seconds:g} s per run\n")
+        if results:
+            print(table(results, rss))
         if profile is not None and profile.exists():
-            print("\n" + top_frames(profile.read_text()))
+            print("\nNon-streaming, c=32: " + top_frames(profile.read_text()))
+        if auths:
+            print("\n" + entra.parity_table(auths, args.rounds))
+        if streamed:
+            print("\n" + streaming.stream_table(streamed, args.interval_ms))
+            if (tmp / "stream-profile.txt").exists():
+                print("\nStreaming: " + top_frames((tmp / "stream-profile.txt").read_text()))
+        if samples:
+            print("\n" + streaming.soak_table(samples))
         if args.json:
-            print(json.dumps({"results": [asdict(r) for r in results], "peak_rss_mib": rss}))
+            print(json.dumps({"results": [asdict(r) for r in results], "peak_rss_mib": rss,
+                              "auth": [asdict(r) for r in auths], "streaming": [asdict(r) for r in streamed],
+                              "soak_rss": samples}))  # fmt: skip
     finally:
-        for process in reversed(processes):
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop([nginx])
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_streaming(
+    tmp: Path, gw: Skygate, args: argparse.Namespace
+) -> tuple[list[streaming.StreamResult], list[tuple[float, float]]]:
+    # Streams of about five seconds (half a second in a smoke run), each followed by the next on its connection.
+    chunks = max(5, round((500 if args.smoke else 5_000) / args.interval_ms))
+    warmup = 2.0 if args.smoke else 5.0
+    with streaming.standin(args.interval_ms, chunks) as (standin, standin_pid):
+        key = gw.key_provider("bench-stream", standin)
+        with streaming.nginx_hop(tmp, standin) as (hop, hop_pid):
+            relays = [
+                ("direct", f"http://127.0.0.1:{standin}/openai/v1/chat/completions", "bench", standin_pid),
+                ("nginx hop", f"http://127.0.0.1:{hop}/openai/v1/chat/completions", "bench", hop_pid),
+                ("skygate", f"{gw.base}/v1/chat/completions", key, gw.pid),
+            ]
+            results = []
+            for target, url, k, pid in relays:
+                spy = None
+                if args.profile and target == "skygate":
+                    spy = py_spy(pid, warmup + 2, args.stream_seconds - 3, tmp / "stream-profile.txt")
+                results.append(streaming.measure(target, url, k, pid, args.streams, args.stream_seconds, warmup))
+                if spy is not None:
+                    spy.join(timeout=60)
+        samples = []
+        if args.soak_minutes > 0:
+            samples = streaming.soak(relays[2][1], key, gw.pid, args.streams, args.soak_minutes,
+                                     every=5.0 if args.smoke else 30.0)  # fmt: skip
+    return results, samples
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,9 +10,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, Router
+from starlette.types import ASGIApp
 
 from skygate.admin.app import build_admin_app
 from skygate.admin.body_limit import BodyLimit
+from skygate.gateway.dispatch import DataPlaneDispatch
 from skygate.gateway.endpoints import gateway_routes
 from skygate.gateway.state import GatewayState
 from skygate.identity.oidc import oidc_routes
@@ -27,7 +30,7 @@ async def _healthz(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings) -> ASGIApp:
     """The database must already be migrated (`skygate serve` does it before starting workers)."""
     admin = build_admin_app()
 
@@ -36,22 +39,27 @@ def create_app(settings: Settings) -> Starlette:
         async with open_runtime(settings) as runtime:
             app.state.runtime = admin.state.runtime = runtime
             app.state.gateway = admin.state.gateway = gateway = await GatewayState.start(runtime)
+            # Everything built at start-up lives as long as the process: keep it out of the collector's
+            # full passes, which otherwise scan it all and stall every open stream (docs/performance.md).
+            gc.freeze()
+            gc.set_threshold(10_000, 10, 10)
             try:
                 yield
             finally:
                 await gateway.close()
 
+    data_plane = gateway_routes()
     routes = [
-        *gateway_routes(),
+        *data_plane,
         *oidc_routes(),
         Route("/healthz", _healthz),
         Mount("/api/v1", app=BodyLimit(admin, settings.admin_max_body_bytes)),
         Mount("/settings", app=BodyLimit(Router(settings_routes()), settings.admin_max_body_bytes)),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return DataPlaneDispatch(Starlette(routes=routes, lifespan=lifespan), data_plane)
 
 
-def create_app_from_env() -> Starlette:
+def create_app_from_env() -> ASGIApp:
     """Factory for uvicorn workers: each worker process reads the same environment and sets up its own logging."""
     settings = Settings()
     configure_logging(settings.log_level)

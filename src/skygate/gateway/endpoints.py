@@ -13,11 +13,14 @@ from starlette.routing import Route as StarletteRoute
 from skygate.crypto import hash_token
 from skygate.gateway.errors import CallerFormat, GatewayError, render_error
 from skygate.gateway.proxy import Call, forward
+from skygate.gateway.relay import StreamRelay
 from skygate.gateway.snapshot import KeyEntry, Snapshot
 from skygate.gateway.state import GatewayState
 from skygate.providers.azure.routes import Api
 
 __all__ = ["gateway_routes"]
+
+Reply = Response | StreamRelay
 
 
 def _state(request: Request) -> GatewayState:
@@ -71,7 +74,7 @@ def _check_fields(body: dict[str, Any]) -> tuple[str, bool]:
     return model, stream
 
 
-async def _serve(request: Request, fmt: CallerFormat, api: Api) -> Response:
+async def _serve(request: Request, fmt: CallerFormat, api: Api) -> Reply:
     started = time.perf_counter()
     state = _state(request)
     snapshot = state.snapshot  # one snapshot for the whole request, even if a newer one lands meanwhile
@@ -88,19 +91,19 @@ async def _serve(request: Request, fmt: CallerFormat, api: Api) -> Response:
         return render_error(fmt, exc.status, exc.code, exc.message, exc.param, headers=overhead)
 
 
-async def chat_completions(request: Request) -> Response:
+async def chat_completions(request: Request) -> Reply:
     return await _serve(request, "openai", "chat_completions")
 
 
-async def responses(request: Request) -> Response:
+async def responses(request: Request) -> Reply:
     return await _serve(request, "openai", "responses")
 
 
-async def embeddings(request: Request) -> Response:
+async def embeddings(request: Request) -> Reply:
     return await _serve(request, "openai", "embeddings")
 
 
-async def messages(request: Request) -> Response:
+async def messages(request: Request) -> Reply:
     return await _serve(request, "anthropic", "messages")
 
 

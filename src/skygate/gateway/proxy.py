@@ -7,17 +7,16 @@ import asyncio
 import email.utils
 import logging
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.background import BackgroundTask
 from starlette.datastructures import Headers
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from skygate import __version__
 from skygate.gateway.errors import CallerFormat, GatewayError, render_error
+from skygate.gateway.relay import StreamRelay, translated
 from skygate.gateway.snapshot import Route
 from skygate.gateway.upstream import (
     UpstreamClient,
@@ -147,30 +146,13 @@ def _upstream_error(call: Call, route: Route, status: int, raw: bytes, extra: di
     return render_error(call.fmt, status, code, message, headers=headers)
 
 
-async def _relayed(upstream: UpstreamResponse, route: Route) -> AsyncIterator[bytes]:
-    """Chunk by chunk as Azure sends them. Bytes have gone out, so an upstream failure now can only end the
-    stream (the client sees it cut short); the upstream response is closed however the relay ends."""
-    try:
-        async for chunk in upstream.aiter_raw():
-            yield chunk
-    except UpstreamError as exc:
-        log.warning("stream from provider %s broke off: %s", route.provider_name, type(exc).__name__)
-    finally:
-        await upstream.aclose()
-
-
-def _relay_stream(call: Call, route: Route, upstream: UpstreamResponse) -> Response:
-    headers = call.headers(route)
-    media_type = upstream.headers.get("content-type", "text/event-stream")
-    # On client disconnect Starlette stops iterating; the background task (and the relay's own `finally`)
-    # close the upstream response, which ends the upstream stream at once.
-    return StreamingResponse(
-        _relayed(upstream, route),
-        status_code=upstream.status_code,
-        media_type=media_type,
-        headers=headers | {"cache-control": "no-cache", "x-accel-buffering": "no"},
-        background=BackgroundTask(upstream.aclose),
-    )
+def _relay(call: Call, route: Route, upstream: UpstreamResponse, plan: Plan | None) -> StreamRelay:
+    if plan is None:
+        media_type = upstream.headers.get("content-type", "text/event-stream")
+        return StreamRelay(upstream, upstream.aiter_raw(), media_type, call.headers(route), route.provider_name)
+    chain = plan.stream()
+    chunks = translated(upstream, chain)
+    return StreamRelay(upstream, chunks, "text/event-stream", call.headers(route), route.provider_name, chain.close)
 
 
 def _translated_answer(call: Call, route: Route, plan: Plan, raw: bytes) -> Response:
@@ -188,39 +170,6 @@ def _translated_answer(call: Call, route: Route, plan: Plan, raw: bytes) -> Resp
             502, "upstream_failed", f"provider {route.provider_name!r} answered in an unexpected shape"
         ) from exc
     return Response(orjson.dumps(body), media_type="application/json", headers=call.headers(route))
-
-
-async def _translating(upstream: UpstreamResponse, route: Route, plan: Plan) -> AsyncIterator[bytes]:
-    """Each upstream event translated as it arrives; the caller's events go out as soon as they exist."""
-    chain = plan.stream()
-    reason = "no closing event"
-    try:
-        async for data in upstream.aiter_sse():
-            out = chain.feed(data)
-            if out:
-                yield out
-    except UpstreamError as exc:
-        reason = str(exc)
-        log.warning("stream from provider %s broke off: %s", route.provider_name, reason)
-    except UnreadableAnswer as exc:
-        reason = "an unreadable event"
-        log.warning("stream from provider %s: %s", route.provider_name, exc)
-    finally:
-        await upstream.aclose()
-    # Bytes have gone out, so the status cannot change: an early end becomes an error event the SDK raises.
-    closing = chain.close(reason)
-    if closing:
-        yield closing
-
-
-def _relay_translated(call: Call, route: Route, upstream: UpstreamResponse, plan: Plan) -> Response:
-    return StreamingResponse(
-        _translating(upstream, route, plan),
-        status_code=upstream.status_code,
-        media_type="text/event-stream",
-        headers=call.headers(route) | {"cache-control": "no-cache", "x-accel-buffering": "no"},
-        background=BackgroundTask(upstream.aclose),
-    )
 
 
 async def _attempt(
@@ -261,7 +210,9 @@ def _failed(route: Route, exc: UpstreamError, when: str) -> GatewayError:
     return GatewayError(status, "upstream_failed", f"provider {route.provider_name!r}: {exc} {when}")
 
 
-async def forward(client: UpstreamClient, tokens: EntraTokenCache, call: Call, routes: list[Route]) -> Response:
+async def forward(
+    client: UpstreamClient, tokens: EntraTokenCache, call: Call, routes: list[Route]
+) -> Response | StreamRelay:
     # One provider still gets one retry: a 429 with a short retry-after, or a passing 5xx, often clears at once.
     attempts = routes if len(routes) > 1 else routes * 2
     failure: tuple[Route, int, bytes, dict[str, str]] | None = None
@@ -308,9 +259,7 @@ async def forward(client: UpstreamClient, tokens: EntraTokenCache, call: Call, r
                 return Response(raw, status_code=status, media_type=media_type, headers=call.headers(route))
         except UpstreamError as exc:
             raise _failed(route, exc, "while reading the answer") from exc
-        if plan is not None:
-            return _relay_translated(call, route, upstream, plan)
-        return _relay_stream(call, route, upstream)
+        return _relay(call, route, upstream, plan)
     if failure is not None:
         return _upstream_error(call, *failure)
     if refused is not None and not unreachable:

@@ -6,6 +6,7 @@ aiohttp, not httpx, because httpx's async pool slows down with every connection 
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator, Mapping
 
@@ -64,28 +65,51 @@ class SSEDecoder:
 
 
 class UpstreamResponse:
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, idle_limit: float) -> None:
         self._response = response
         self.status_code = response.status
         self.headers: Mapping[str, str] = response.headers
+        self._idle_limit = idle_limit
+        self._last_read = 0.0
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._idle = False
 
     async def aread(self) -> bytes:
+        """The whole body, which must arrive within the upstream timeout."""
         try:
-            return await self._response.read()
+            async with asyncio.timeout(self._idle_limit):
+                return await self._response.read()
         except TimeoutError as exc:
-            raise UpstreamTimeout(type(exc).__name__) from exc
+            raise UpstreamTimeout("no answer within the upstream timeout") from exc
         except aiohttp.ClientError as exc:
             raise UpstreamError(type(exc).__name__) from exc
 
     async def aiter_raw(self) -> AsyncIterator[bytes]:
-        """Bytes as they arrive."""
+        """Bytes as they arrive; a gap longer than the upstream timeout ends the stream."""
+        loop = asyncio.get_running_loop()
+        self._last_read = loop.time()
+        self._watchdog = loop.call_at(self._last_read + self._idle_limit, self._check_idle)
+        content = self._response.content
         try:
-            async for chunk in self._response.content.iter_any():
+            while chunk := await content.readany():
+                self._last_read = loop.time()
                 yield chunk
-        except TimeoutError as exc:
-            raise UpstreamTimeout(type(exc).__name__) from exc
         except aiohttp.ClientError as exc:
+            if self._idle:
+                raise UpstreamTimeout(f"nothing for {self._idle_limit:g} s") from exc
             raise UpstreamError(type(exc).__name__) from exc
+        finally:
+            self._watchdog.cancel()
+
+    def _check_idle(self) -> None:
+        # Checked lazily, once per timeout period, instead of re-arming a timer for every chunk as aiohttp's
+        # sock_read does: that re-arming was a sixth of the gateway's time with 1,000 streams open.
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._last_read >= self._idle_limit:
+            self._idle = True
+            self._response.close()  # the pending read fails at once
+        else:
+            self._watchdog = loop.call_at(self._last_read + self._idle_limit, self._check_idle)
 
     async def aiter_sse(self) -> AsyncIterator[str]:
         """Each server-sent event's data, as the event completes."""
@@ -106,25 +130,28 @@ class UpstreamClient:
         if settings.ca_bundle is not None:
             context.load_verify_locations(cafile=str(settings.ca_bundle))
         # No overall limit on a call (a model may think for minutes, a stream may last long); connecting must
-        # be quick, and the gap between bytes is bounded by the upstream timeout.
-        self._timeout = aiohttp.ClientTimeout(total=None, connect=10.0, sock_read=settings.upstream_timeout_seconds)
+        # be quick. The wait for an answer, and each gap in a stream, are bounded by the upstream timeout,
+        # enforced here rather than with aiohttp's sock_read (see UpstreamResponse._check_idle).
+        self._limit = settings.upstream_timeout_seconds
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=10.0)
         # Idle connections are dropped after 4 s, before servers with short idle timeouts (uvicorn's is 5 s) close
         # them: reusing a connection the server is closing fails a POST that must not be retried.
-        self._connector = aiohttp.TCPConnector(ssl=context, limit=1000, keepalive_timeout=4.0)
+        self._connector = aiohttp.TCPConnector(ssl=context, limit=0, keepalive_timeout=4.0)
         self._session = aiohttp.ClientSession(
             connector=self._connector, timeout=self._timeout, auto_decompress=True, skip_auto_headers=("User-Agent",)
         )
 
     async def send(self, url: str, headers: Mapping[str, str], content: bytes) -> UpstreamResponse:
         try:
-            response = await self._session.post(url, data=content, headers=headers, allow_redirects=False)
+            async with asyncio.timeout(self._limit):
+                response = await self._session.post(url, data=content, headers=headers, allow_redirects=False)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise UpstreamConnectError(type(exc).__name__) from exc
         except TimeoutError as exc:
-            raise UpstreamTimeout(type(exc).__name__) from exc
+            raise UpstreamTimeout("no answer within the upstream timeout") from exc
         except aiohttp.ClientError as exc:
             raise UpstreamError(type(exc).__name__) from exc
-        return UpstreamResponse(response)
+        return UpstreamResponse(response, self._limit)
 
     async def aclose(self) -> None:
         await self._session.close()

@@ -18,7 +18,7 @@ from skygate.translate.errors import UnreadableAnswer, Untranslatable
 from skygate.translate.streams_from_chat import ChatToAnthropicStream, ChatToResponsesStream
 from skygate.translate.streams_to_chat import DONE, AnthropicToChatStream, ResponsesToChatStream
 
-__all__ = ["GENERATION_APIS", "Plan", "Wire", "plan_for", "upstream_api"]
+__all__ = ["GENERATION_APIS", "Plan", "StreamChain", "Wire", "plan_for", "upstream_api"]
 
 Wire = Literal["chat_completions", "responses", "messages"]
 GENERATION_APIS: tuple[Wire, ...] = ("chat_completions", "responses", "messages")
@@ -72,7 +72,7 @@ def _caller_field(caller: Wire, field: str) -> str:
     return field if renamed is None else renamed + field[len(head) :]
 
 
-class _StreamChain:
+class StreamChain:
     """Upstream SSE events in, the caller's SSE bytes out, one event at a time."""
 
     def __init__(self, plan: Plan) -> None:
@@ -195,8 +195,8 @@ class Plan:
         except _SHAPE_ERRORS as exc:
             raise UnreadableAnswer(f"the upstream {self.upstream} answer had an unexpected shape: {exc!r}") from exc
 
-    def stream(self) -> _StreamChain:
-        return _StreamChain(self)
+    def stream(self) -> StreamChain:
+        return StreamChain(self)
 
 
 def plan_for(caller: Wire, upstream: Wire, model: str) -> Plan:

@@ -1,0 +1,156 @@
+"""The streaming part of the bench: many concurrent SSE streams from a paced stand-in, straight to it ("direct"),
+through an nginx proxy hop, and through skygate, with time to first chunk, each chunk's delivery time and the
+CPU each relay spends per chunk; and the memory soak (streams for minutes, RSS sampled as they run).
+
+The stand-in and the load (both bare uvloop protocols, bench/sse_standin.py and bench/stream_load.py) share
+core 1; the relay under test — skygate or the nginx hop — has core 0 to itself."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.harness import BENCH, MODEL, free_port, need, pinned, rss_mib, stop, wait_port
+
+REQUEST = json.dumps({"model": MODEL, "stream": True, "messages": [{"role": "user", "content": "Count slowly."}]})
+
+NGINX_HOP = """
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx-stream.pid;
+error_log {tmp}/nginx-stream-error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/sbody; proxy_temp_path {tmp}/sproxy; fastcgi_temp_path {tmp}/sfcgi;
+  uwsgi_temp_path {tmp}/suwsgi; scgi_temp_path {tmp}/sscgi;
+  tcp_nodelay on;
+  keepalive_requests 10000000;
+  upstream standin {{ server 127.0.0.1:{upstream}; keepalive 2048; }}
+  server {{
+    listen 127.0.0.1:{hop} backlog=4096;
+    location / {{
+      proxy_pass http://standin; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_buffering off;
+    }}
+  }}
+}}
+"""
+
+
+@dataclass
+class StreamResult:
+    target: str
+    streams: int
+    chunks_per_second: float
+    ttft_p50_us: float
+    ttft_p99_us: float
+    chunk_p50_us: float
+    chunk_p99_us: float
+    cpu_us_per_chunk: float
+    errors: int
+
+
+@contextmanager
+def standin(interval_ms: float, chunks: int) -> Iterator[tuple[int, int]]:
+    """The paced SSE stand-in on core 1; yields its port and pid."""
+    port = free_port()
+    command = [sys.executable, str(BENCH / "sse_standin.py"), "--port", str(port), "--chunks", str(chunks),
+               "--interval-ms", str(interval_ms)]  # fmt: skip
+    process = subprocess.Popen(pinned(1, command))
+    try:
+        wait_port(port, time.monotonic() + 10)
+        yield port, process.pid
+    finally:
+        stop([process])
+
+
+@contextmanager
+def nginx_hop(tmp: Path, upstream: int) -> Iterator[tuple[int, int]]:
+    """An nginx proxy hop to the stand-in on core 0, buffering off; yields its port and pid."""
+    hop = free_port()
+    config = tmp / "nginx-stream.conf"
+    config.write_text(NGINX_HOP.format(tmp=tmp, upstream=upstream, hop=hop))
+    process = subprocess.Popen(pinned(0, [need("nginx"), "-c", str(config), "-p", str(tmp)]))
+    try:
+        wait_port(hop, time.monotonic() + 10)
+        yield hop, process.pid
+    finally:
+        stop([process])
+
+
+def _load_command(url: str, key: str, pid: int, streams: int, seconds: float, warmup: float) -> list[str]:
+    return pinned(1, [sys.executable, str(BENCH / "stream_load.py"), "--url", url, "--key", key, "--body", REQUEST,
+                      "--streams", str(streams), "--seconds", str(seconds), "--warmup", str(warmup),
+                      "--pid", str(pid)])  # fmt: skip
+
+
+def load(url: str, key: str, pid: int, streams: int, seconds: float, warmup: float) -> dict[str, float]:
+    ran = subprocess.run(_load_command(url, key, pid, streams, seconds, warmup), capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    result: dict[str, float] = json.loads(ran.stdout)
+    return result
+
+
+def measure(target: str, url: str, key: str, pid: int, streams: int, seconds: float, warmup: float) -> StreamResult:
+    r = load(url, key, pid, streams, seconds, warmup)
+    return StreamResult(target, streams, r["chunks_per_second"], r["ttft_p50_us"], r["ttft_p99_us"],
+                        r["chunk_p50_us"], r["chunk_p99_us"], r["cpu_us_per_chunk"], int(r["errors"]))  # fmt: skip
+
+
+def soak(url: str, key: str, pid: int, streams: int, minutes: float, every: float = 30.0) -> list[tuple[float, float]]:
+    """Streams for `minutes`; skygate's RSS every `every` seconds as (minute, MiB)."""
+    started = time.monotonic()
+    samples = []
+    command = _load_command(url, key, pid, streams, minutes * 60, 0)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        while process.poll() is None:
+            samples.append(((time.monotonic() - started) / 60, rss_mib(pid)))
+            time.sleep(min(every, max(minutes * 60 - (time.monotonic() - started), 0.5)))
+        if process.returncode != 0:
+            sys.exit("bench: the soak's load failed")
+        errors = int(json.loads(process.stdout.read() if process.stdout else "{}").get("errors", 0))
+    samples.append(((time.monotonic() - started) / 60, rss_mib(pid)))
+    if errors:
+        sys.exit(f"bench: {errors} streams failed during the soak")
+    return samples
+
+
+def stream_table(results: list[StreamResult], interval_ms: float) -> str:
+    direct = next(r for r in results if r.target == "direct")
+    lines = [
+        f"Streaming: {direct.streams:,} concurrent streams, a chunk every {interval_ms:g} ms on each.",
+        "",
+        "| target | chunks/s | first chunk p50 | p99 | added p50 | chunk delivery p50 | p99 | added p50 | added p99 "
+        "| CPU per chunk |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in results:
+        added = r.target != "direct"
+        lines.append(
+            f"| {r.target} | {r.chunks_per_second:,.0f} | {r.ttft_p50_us:,.0f} µs | {r.ttft_p99_us:,.0f} µs | "
+            f"{f'{r.ttft_p50_us - direct.ttft_p50_us:,.0f} µs' if added else ''} | "
+            f"{r.chunk_p50_us:,.0f} µs | {r.chunk_p99_us:,.0f} µs | "
+            f"{f'{r.chunk_p50_us - direct.chunk_p50_us:,.0f} µs' if added else ''} | "
+            f"{f'{r.chunk_p99_us - direct.chunk_p99_us:,.0f} µs' if added else ''} | "
+            f"{r.cpu_us_per_chunk:,.1f} µs |"
+        )
+    lines.append(f"\nstream errors: {sum(r.errors for r in results)} (direct's CPU is the stand-in's own)")
+    return "\n".join(lines)
+
+
+def soak_table(samples: list[tuple[float, float]]) -> str:
+    settled = next((s for s in samples if s[0] >= 1.0), samples[0])  # after a minute: pools and caches are full
+    last = samples[-1]
+    growth = (last[1] - settled[1]) / settled[1]
+    points = ", ".join(f"{minute:.1f} min {mib:.0f}" for minute, mib in samples)
+    return (
+        f"Soak: skygate RSS {settled[1]:.0f} MiB at {settled[0]:.1f} min, {last[1]:.0f} MiB at {last[0]:.1f} min: "
+        f"growth {growth:+.1%} (peak {max(m for _, m in samples):.0f} MiB)\nRSS samples (MiB): {points}"
+    )
