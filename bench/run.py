@@ -135,7 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each wrk run")
     parser.add_argument("--concurrency", default="1,32,256", help="comma-separated connection counts")
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds of the auth comparison")
+    parser.add_argument("--rounds", type=int, default=25, help="interleaved rounds of the auth comparison")
     parser.add_argument("--round-seconds", type=float, default=1.0, help="duration of each auth round")
     parser.add_argument("--streams", type=int, default=1000, help="concurrent streams")
     parser.add_argument("--interval-ms", type=float, default=100.0, help="time between a stream's chunks")
@@ -188,12 +188,14 @@ def main() -> None:
                     if spy is not None:
                         spy.join(timeout=60)
             rss = rss_mib(gw.pid, "VmHWM")
-            auths: list[Result] = []
+            auths: list[entra.AuthResult] = []
             streamed: list[streaming.StreamResult] = []
             samples: list[tuple[float, float]] = []
             if "auth" in parts:
-                auths = entra.parity(tmp, targets["skygate"], keys, [1, 32] if not args.smoke else [8], args.rounds,
-                                     args.round_seconds)  # fmt: skip
+                auth_levels = [8] if args.smoke else [1, 32]
+                auths = entra.parity(
+                    tmp, targets["skygate"], gw.pid, keys, auth_levels, args.rounds, args.round_seconds
+                )
             if "stream" in parts:
                 streamed, samples = run_streaming(tmp, gw, args)
         print(f"# skygate benchmark — {os.cpu_count()} cores, {args.seconds:g} s per run\n")

@@ -10,15 +10,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import statistics
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import cast
 
 import uvloop
+
+from bench.harness import cpu_seconds, user_seconds
 
 STAMP = re.compile(rb"t(\d{6,});")
 # Latency samples kept (enough for the quantiles; a 10-minute soak would otherwise hold millions).
@@ -89,29 +89,6 @@ class Client(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.tally.running:
             self.tally.errors += 1
-
-
-def family(pid: int) -> list[int]:
-    """The process and its descendants (a server's workers)."""
-    children = [int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()]
-    return [pid, *(p for child in children for p in family(child))]
-
-
-def cpu_seconds(pid: int) -> float:
-    # utime and stime, fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name).
-    total = 0
-    for member in family(pid):
-        fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def user_seconds(pid: int) -> float:
-    total = 0
-    for member in family(pid):
-        fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
-        total += int(fields[11])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def quantile(values: list[float], q: float) -> float:

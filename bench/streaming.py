@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import BENCH, MODEL, free_port, need, pinned, rss_mib, stop, wait_port
+from bench.harness import MODEL, ROOT, free_port, need, pinned, rss_mib, stop, wait_port
 
 REQUEST = json.dumps({"model": MODEL, "stream": True, "messages": [{"role": "user", "content": "Count slowly."}]})
 
@@ -61,9 +61,9 @@ class StreamResult:
 def standin(interval_ms: float, chunks: int) -> Iterator[tuple[int, int]]:
     """The paced SSE stand-in on core 1; yields its port and pid."""
     port = free_port()
-    command = [sys.executable, str(BENCH / "sse_standin.py"), "--port", str(port), "--chunks", str(chunks),
+    command = [sys.executable, "-m", "bench.sse_standin", "--port", str(port), "--chunks", str(chunks),
                "--interval-ms", str(interval_ms)]  # fmt: skip
-    process = subprocess.Popen(pinned(1, command))
+    process = subprocess.Popen(pinned(1, command), cwd=ROOT)
     try:
         wait_port(port, time.monotonic() + 10)
         yield port, process.pid
@@ -86,14 +86,14 @@ def nginx_hop(tmp: Path, upstream: int) -> Iterator[tuple[int, int]]:
 
 
 def _load_command(url: str, key: str, pid: int, streams: int, seconds: float, warmup: float) -> list[str]:
-    return pinned(1, [sys.executable, str(BENCH / "stream_load.py"), "--url", url, "--key", key, "--body", REQUEST,
+    return pinned(1, [sys.executable, "-m", "bench.stream_load", "--url", url, "--key", key, "--body", REQUEST,
                       "--streams", str(streams), "--seconds", str(seconds), "--warmup", str(warmup),
                       "--pid", str(pid)])  # fmt: skip
 
 
 def load(url: str, key: str, pid: int, streams: int, seconds: float, warmup: float) -> dict[str, float]:
     ran = subprocess.run(_load_command(url, key, pid, streams, seconds, warmup), capture_output=True, text=True,
-                         check=True)  # fmt: skip
+                         check=True, cwd=ROOT)  # fmt: skip
     result: dict[str, float] = json.loads(ran.stdout)
     return result
 
@@ -109,10 +109,13 @@ def soak(url: str, key: str, pid: int, streams: int, minutes: float, every: floa
     started = time.monotonic()
     samples = []
     command = _load_command(url, key, pid, streams, minutes * 60, 0)
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT) as process:
+        due = 0.0
         while process.poll() is None:
-            samples.append(((time.monotonic() - started) / 60, rss_mib(pid)))
-            time.sleep(min(every, max(minutes * 60 - (time.monotonic() - started), 0.5)))
+            if time.monotonic() - started >= due:
+                samples.append(((time.monotonic() - started) / 60, rss_mib(pid)))
+                due += every
+            time.sleep(0.2)
         if process.returncode != 0:
             sys.exit("bench: the soak's load failed")
         errors = int(json.loads(process.stdout.read() if process.stdout else "{}").get("errors", 0))

@@ -34,7 +34,7 @@ def test_the_bench_runs_and_reports_every_part() -> None:
     assert report["peak_rss_mib"] > 0
 
     auth = report["auth"]
-    assert {r["target"] for r in auth} == {"api key", "entra secret", "workload identity"}
+    assert {r["target"] for r in auth} == {"api key", "api key again", "entra secret", "workload identity"}
     assert all(r["rps"] > 0 and r["errors"] == 0 for r in auth), "every auth method served every call"
 
     streams = report["streaming"]

@@ -82,6 +82,14 @@ class EntraTokenCache:
             request.tenant_id, request.client_id, request.secret or "", disable_instance_discovery=True, **options
         )
 
+    def cached(self, request: TokenRequest) -> str | None:
+        """The token if one is cached and not yet due for refresh: what almost every call needs, a dictionary
+        hit with no await."""
+        entry = self._entries.get(request)
+        if entry is not None and entry.token and time.time() < entry.refresh_at:
+            return entry.token
+        return None
+
     async def token(self, request: TokenRequest) -> str:
         now = time.time()
         entry = self._entries.get(request)
