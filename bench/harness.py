@@ -25,6 +25,30 @@ ROOT = BENCH.parent
 MODEL = "gpt-4o-mini"
 
 
+NGINX = """
+worker_processes 1;
+daemon off;
+pid {tmp}/{name}.pid;
+error_log {tmp}/{name}-error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/{name}-body; proxy_temp_path {tmp}/{name}-proxy; fastcgi_temp_path {tmp}/{name}-fcgi;
+  uwsgi_temp_path {tmp}/{name}-uwsgi; scgi_temp_path {tmp}/{name}-scgi;
+  tcp_nodelay on;
+  keepalive_requests 10000000;
+{servers}
+}}
+"""
+
+
+def nginx(tmp: Path, name: str, core: int, servers: str) -> subprocess.Popen[bytes]:
+    """An nginx (one worker) serving `servers` (the http-level blocks), pinned to `core`, files in `tmp`."""
+    config = tmp / f"{name}.conf"
+    config.write_text(NGINX.format(tmp=tmp, name=name, servers=servers))
+    return subprocess.Popen(pinned(core, [need("nginx"), "-c", str(config), "-p", str(tmp)]))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -29,8 +29,7 @@ from bench.harness import (
     Result,
     Skygate,
     free_port,
-    need,
-    pinned,
+    nginx,
     rss_mib,
     running_skygate,
     stop,
@@ -50,18 +49,7 @@ ANSWER = {
     "usage": {"prompt_tokens": 9, "completion_tokens": 8, "total_tokens": 17},
 }  # fmt: skip
 
-NGINX = """
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
-events {{ worker_connections 8192; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fcgi;
-  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-  tcp_nodelay on;
-  keepalive_requests 10000000;
+SERVERS = """
   upstream azure {{ server 127.0.0.1:{upstream}; keepalive 512; }}
   server {{
     listen 127.0.0.1:{upstream} backlog=4096;
@@ -72,7 +60,6 @@ http {{
     location / {{ proxy_pass http://azure; proxy_http_version 1.1; proxy_set_header Connection ""; }}
   }}
 {tls_front}
-}}
 """
 
 
@@ -158,10 +145,9 @@ def main() -> None:
     certs = entra.pki(tmp)
     tls_front = entra.TLS_FRONT.format(port=front, cert=certs.cert_file, key=certs.key_file, skygate=port)
     answer = json.dumps(ANSWER, separators=(",", ":"))
-    config = NGINX.format(tmp=tmp, upstream=upstream, hop=hop, answer=answer, tls_front=tls_front)
-    (tmp / "nginx.conf").write_text(config)
+    servers = SERVERS.format(upstream=upstream, hop=hop, answer=answer, tls_front=tls_front)
     public_url = f"https://127.0.0.1:{front}"
-    nginx = subprocess.Popen(pinned(1, [need("nginx"), "-c", str(tmp / "nginx.conf"), "-p", str(tmp)]))
+    stand_in = nginx(tmp, "nginx", 1, servers)
     try:
         with (
             entra.entra(tmp) as emulator,
@@ -216,7 +202,7 @@ def main() -> None:
                               "auth": [asdict(r) for r in auths], "streaming": [asdict(r) for r in streamed],
                               "soak_rss": samples}))  # fmt: skip
     finally:
-        stop([nginx])
+        stop([stand_in])
         shutil.rmtree(tmp, ignore_errors=True)
 
 

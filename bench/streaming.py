@@ -16,22 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import MODEL, ROOT, free_port, need, pinned, rss_mib, stop, wait_port
+from bench.harness import MODEL, ROOT, free_port, nginx, pinned, rss_mib, stop, wait_port
 
 REQUEST = json.dumps({"model": MODEL, "stream": True, "messages": [{"role": "user", "content": "Count slowly."}]})
 
-NGINX_HOP = """
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx-stream.pid;
-error_log {tmp}/nginx-stream-error.log warn;
-events {{ worker_connections 8192; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp}/sbody; proxy_temp_path {tmp}/sproxy; fastcgi_temp_path {tmp}/sfcgi;
-  uwsgi_temp_path {tmp}/suwsgi; scgi_temp_path {tmp}/sscgi;
-  tcp_nodelay on;
-  keepalive_requests 10000000;
+HOP = """
   upstream standin {{ server 127.0.0.1:{upstream}; keepalive 2048; }}
   server {{
     listen 127.0.0.1:{hop} backlog=4096;
@@ -40,7 +29,6 @@ http {{
       proxy_buffering off;
     }}
   }}
-}}
 """
 
 
@@ -75,9 +63,7 @@ def standin(interval_ms: float, chunks: int) -> Iterator[tuple[int, int]]:
 def nginx_hop(tmp: Path, upstream: int) -> Iterator[tuple[int, int]]:
     """An nginx proxy hop to the stand-in on core 0, buffering off; yields its port and pid."""
     hop = free_port()
-    config = tmp / "nginx-stream.conf"
-    config.write_text(NGINX_HOP.format(tmp=tmp, upstream=upstream, hop=hop))
-    process = subprocess.Popen(pinned(0, [need("nginx"), "-c", str(config), "-p", str(tmp)]))
+    process = nginx(tmp, "nginx-stream", 0, HOP.format(upstream=upstream, hop=hop))
     try:
         wait_port(hop, time.monotonic() + 10)
         yield hop, process.pid
