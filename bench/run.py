@@ -137,8 +137,10 @@ def main() -> None:
         args.seconds, args.concurrency, args.rounds = 1.0, "1,8", 1
         args.streams, args.interval_ms, args.stream_seconds = 50, 50.0, 2.0
         args.soak_minutes = min(args.soak_minutes, 0.1)
-    levels = [int(c) for c in args.concurrency.split(",")] if "http" in args.parts else []
     parts = set(args.parts.split(","))
+    if not parts <= {"http", "auth", "stream"}:
+        parser.error(f"--parts: choose from http, auth, stream (got {args.parts})")
+    levels = [int(c) for c in args.concurrency.split(",")] if "http" in parts else []
 
     tmp = Path(tempfile.mkdtemp(prefix="skygate-bench-"))
     upstream, hop, front, port = free_port(), free_port(), free_port(), free_port()
