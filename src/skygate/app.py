@@ -40,12 +40,17 @@ def create_app(settings: Settings) -> ASGIApp:
             app.state.runtime = admin.state.runtime = runtime
             app.state.gateway = admin.state.gateway = gateway = await GatewayState.start(runtime)
             # Everything built at start-up lives as long as the process: keep it out of the collector's
-            # full passes, which otherwise scan it all and stall every open stream (docs/performance.md).
+            # full passes, which otherwise scan it all and stall every open stream, and run those passes less
+            # often (docs/performance.md).
+            thresholds = gc.get_threshold()
+            gc.collect()
             gc.freeze()
             gc.set_threshold(10_000, 10, 10)
             try:
                 yield
             finally:
+                gc.set_threshold(*thresholds)
+                gc.unfreeze()
                 await gateway.close()
 
     data_plane = gateway_routes()

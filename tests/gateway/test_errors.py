@@ -111,3 +111,15 @@ def test_an_organization_with_the_gateway_disabled_is_refused(dp: DataPlane) -> 
     while (status := _post(dp, "/v1/chat/completions", json={"model": "gpt-4o", "messages": HI}).status_code) != 403:
         assert time.monotonic() < deadline, status
         time.sleep(0.05)
+
+
+def test_data_plane_routes_keep_their_methods(dp: DataPlane) -> None:
+    """The /v1 fast path answers only the methods a route has; others still get Starlette's 405."""
+    headers = {"authorization": f"Bearer {dp.invoke_key}"}
+    wrong = httpx.get(f"{dp.gateway.base_url}/v1/chat/completions", headers=headers)
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "POST"
+    head = httpx.head(f"{dp.gateway.base_url}/v1/models", headers=headers)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert int(head.headers["content-length"]) > 0  # the GET's length, without its body

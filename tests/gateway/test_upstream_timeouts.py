@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
@@ -10,6 +11,8 @@ import httpx
 import openai
 import pytest
 
+from skygate.gateway.upstream import UpstreamClient
+from skygate.settings import Settings
 from skygate_emulator.server import RunningEmulator, running_emulator
 from skygate_emulator.state import Deployment
 from tests.emulator.support import DEMO_KEY, emulator_state, raw_client
@@ -61,7 +64,7 @@ def test_an_answer_slower_than_the_timeout_is_a_504(slow: tuple[RunningEmulator,
     with pytest.raises(openai.APIStatusError) as failed:
         client.chat.completions.create(model="slow", messages=HI)
     assert failed.value.status_code == 504
-    assert "no answer within the upstream timeout" in failed.value.message
+    assert f"no answer within {LIMIT:g} s" in failed.value.message
     assert time.monotonic() - started < LIMIT + 1.0
 
 
@@ -69,12 +72,13 @@ def test_a_stream_silent_for_longer_than_the_timeout_ends(slow: tuple[RunningEmu
     emulator, gateway, key = slow
     _faults(emulator, latency_ms=0, chunk_delay_ms=2000)
     client = openai.OpenAI(base_url=f"{gateway.base_url}/v1", api_key=key, max_retries=0)
+    logged = len(gateway.logs.lines)
     started = time.monotonic()
     chunks = list(client.chat.completions.create(model="slow", messages=HI, stream=True))
     assert chunks, "the first chunk comes at once"
     assert all(c.choices[0].finish_reason is None for c in chunks if c.choices)  # cut, not finished
     assert time.monotonic() - started < LIMIT + 1.0
-    assert any("broke off" in line and f"nothing for {LIMIT:g} s" in line for line in gateway.logs.lines)
+    assert any("broke off" in line and f"nothing for {LIMIT:g} s" in line for line in gateway.logs.lines[logged:])
 
 
 def test_a_translated_stream_that_goes_silent_ends_with_an_error_the_sdk_raises(
@@ -99,3 +103,31 @@ def test_a_stream_longer_than_the_timeout_with_short_gaps_completes(
     chunks = list(client.chat.completions.create(model="slow", messages=HI, stream=True))
     assert time.monotonic() - started > LIMIT  # longer than the timeout in all ...
     assert chunks[-1].choices[0].finish_reason == "stop"  # ... yet whole: the limit is on silence
+
+
+def test_a_caller_slow_to_take_chunks_does_not_count_as_upstream_silence(
+    slow: tuple[RunningEmulator, Gateway, str],
+) -> None:
+    """The timeout is on the upstream's silence: a relay held up on its caller (a full socket to a slow client)
+    for longer than the limit must not end a stream the upstream keeps sending."""
+    emulator, _, _ = slow
+    _faults(emulator, latency_ms=0, chunk_delay_ms=50)
+
+    async def read_slowly() -> list[bytes]:
+        client = UpstreamClient(Settings(ca_bundle=emulator.ca_file, upstream_timeout_seconds=LIMIT))
+        try:
+            body = b'{"model": "slow", "stream": true, "messages": [{"role": "user", "content": "hi"}]}'
+            upstream = await client.send(f"{emulator.url}/openai/v1/chat/completions",
+                                         {"api-key": DEMO_KEY, "content-type": "application/json"}, body)  # fmt: skip
+            chunks = []
+            async for chunk in upstream.aiter_raw():
+                chunks.append(chunk)
+                if len(chunks) == 1:
+                    await asyncio.sleep(LIMIT * 2)  # the caller's socket is full; the upstream keeps going
+            await upstream.aclose()
+            return chunks
+        finally:
+            await client.aclose()
+
+    body = b"".join(asyncio.run(read_slowly()))
+    assert body.rstrip().endswith(b"data: [DONE]")

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -20,12 +19,14 @@ __all__ = ["DataPlaneDispatch"]
 
 log = logging.getLogger(__name__)
 
-Endpoint = Callable[[Request], Awaitable[Any]]
+Endpoint = Callable[[Request], Awaitable[ASGIApp]]
 
 
 class DataPlaneDispatch:
     def __init__(self, app: ASGIApp, routes: list[Route]) -> None:
         self._app = app
+        # Matched by exact path: the data-plane routes have no path parameters.
+        assert all("{" not in route.path for route in routes)
         self._endpoints: dict[tuple[str, str], Endpoint] = {
             (method, route.path): route.endpoint for route in routes for method in route.methods or ()
         }
@@ -38,6 +39,8 @@ class DataPlaneDispatch:
         scope["app"] = self._app  # what Starlette would set: endpoints reach the gateway state through it
         try:
             response = await endpoint(Request(scope, receive))
+        except ClientDisconnect:
+            return  # the caller left while sending its request: nobody to answer
         except Exception:
             # A bug, not a caller's mistake: logged with its traceback, answered in the caller's format.
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])

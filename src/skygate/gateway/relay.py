@@ -58,6 +58,7 @@ class StreamRelay:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         watcher = asyncio.get_running_loop().create_task(self._watch(receive))
+        watcher.add_done_callback(lambda task: task.cancelled() or task.exception())  # retrieved, never raised
         try:
             await send({"type": "http.response.start", "status": self._status, "headers": self._headers})
             reason = "no closing event"

@@ -70,29 +70,36 @@ class UpstreamResponse:
         self.status_code = response.status
         self.headers: Mapping[str, str] = response.headers
         self._idle_limit = idle_limit
-        self._last_read = 0.0
+        self._waiting_since: float | None = None  # when the pending read began; None between reads
         self._watchdog: asyncio.TimerHandle | None = None
         self._idle = False
 
     async def aread(self) -> bytes:
-        """The whole body, which must arrive within the upstream timeout."""
         try:
-            async with asyncio.timeout(self._idle_limit):
-                return await self._response.read()
+            return await self._response.read()
         except TimeoutError as exc:
-            raise UpstreamTimeout("no answer within the upstream timeout") from exc
+            raise UpstreamTimeout(f"nothing for {self._idle_limit:g} s") from exc
         except aiohttp.ClientError as exc:
             raise UpstreamError(type(exc).__name__) from exc
 
     async def aiter_raw(self) -> AsyncIterator[bytes]:
-        """Bytes as they arrive; a gap longer than the upstream timeout ends the stream."""
+        """Bytes as they arrive; an upstream silent for longer than the upstream timeout ends the stream. Only
+        the wait for the upstream counts: time the caller takes to accept a chunk does not."""
         loop = asyncio.get_running_loop()
-        self._last_read = loop.time()
-        self._watchdog = loop.call_at(self._last_read + self._idle_limit, self._check_idle)
+        # From here the watchdog below bounds the silence, not aiohttp's read timeout, which re-arms a timer for
+        # every chunk (a sixth of the gateway's time with 1,000 streams open).
+        protocol = self._response.connection.protocol if self._response.connection else None
+        if protocol is not None:
+            protocol.read_timeout = None
+        self._watchdog = loop.call_at(loop.time() + self._idle_limit, self._check_idle)
         content = self._response.content
         try:
-            while chunk := await content.readany():
-                self._last_read = loop.time()
+            while True:
+                self._waiting_since = loop.time()
+                chunk = await content.readany()
+                self._waiting_since = None
+                if not chunk:
+                    return
                 yield chunk
         except aiohttp.ClientError as exc:
             if self._idle:
@@ -102,14 +109,15 @@ class UpstreamResponse:
             self._watchdog.cancel()
 
     def _check_idle(self) -> None:
-        # Checked lazily, once per timeout period, instead of re-arming a timer for every chunk as aiohttp's
-        # sock_read does: that re-arming was a sixth of the gateway's time with 1,000 streams open.
+        # Checked lazily: the timer fires at most once per timeout period, whatever the chunk rate.
         loop = asyncio.get_running_loop()
-        if loop.time() - self._last_read >= self._idle_limit:
+        since = self._waiting_since
+        if since is not None and loop.time() - since >= self._idle_limit:
             self._idle = True
             self._response.close()  # the pending read fails at once
-        else:
-            self._watchdog = loop.call_at(self._last_read + self._idle_limit, self._check_idle)
+            return
+        due = (since if since is not None else loop.time()) + self._idle_limit
+        self._watchdog = loop.call_at(due, self._check_idle)
 
     async def aiter_sse(self) -> AsyncIterator[str]:
         """Each server-sent event's data, as the event completes."""
@@ -121,6 +129,8 @@ class UpstreamResponse:
             yield data
 
     async def aclose(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         self._response.close()
 
 
@@ -130,10 +140,10 @@ class UpstreamClient:
         if settings.ca_bundle is not None:
             context.load_verify_locations(cafile=str(settings.ca_bundle))
         # No overall limit on a call (a model may think for minutes, a stream may last long); connecting must
-        # be quick. The wait for an answer, and each gap in a stream, are bounded by the upstream timeout,
-        # enforced here rather than with aiohttp's sock_read (see UpstreamResponse._check_idle).
+        # be quick (one that never comes fails over), and the wait for each byte is bounded by the upstream
+        # timeout: aiohttp's read timeout until the answer starts, then UpstreamResponse's watchdog for streams.
         self._limit = settings.upstream_timeout_seconds
-        self._timeout = aiohttp.ClientTimeout(total=None, connect=10.0)
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=10.0, sock_read=self._limit)
         # Idle connections are dropped after 4 s, before servers with short idle timeouts (uvicorn's is 5 s) close
         # them: reusing a connection the server is closing fails a POST that must not be retried.
         self._connector = aiohttp.TCPConnector(ssl=context, limit=0, keepalive_timeout=4.0)
@@ -143,12 +153,11 @@ class UpstreamClient:
 
     async def send(self, url: str, headers: Mapping[str, str], content: bytes) -> UpstreamResponse:
         try:
-            async with asyncio.timeout(self._limit):
-                response = await self._session.post(url, data=content, headers=headers, allow_redirects=False)
+            response = await self._session.post(url, data=content, headers=headers, allow_redirects=False)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise UpstreamConnectError(type(exc).__name__) from exc
         except TimeoutError as exc:
-            raise UpstreamTimeout("no answer within the upstream timeout") from exc
+            raise UpstreamTimeout(f"no answer within {self._limit:g} s") from exc
         except aiohttp.ClientError as exc:
             raise UpstreamError(type(exc).__name__) from exc
         return UpstreamResponse(response, self._limit)

@@ -91,10 +91,10 @@ class EntraTokenCache:
         return None
 
     async def token(self, request: TokenRequest) -> str:
+        if (fresh := self.cached(request)) is not None:
+            return fresh
         now = time.time()
         entry = self._entries.get(request)
-        if entry is not None and entry.token and now < entry.refresh_at:
-            return entry.token
         if entry is not None and entry.token and entry.expires_on > now + 10:
             # Due for refresh but still good: serve it, and let one background task refresh it.
             if entry.refreshing is None or entry.refreshing.done():
