@@ -2,7 +2,7 @@
 
 Leaner than Starlette's StreamingResponse on purpose (docs/performance.md): each chunk costs one `send` and no
 extra generator or task switch, and the client's departure is watched by one plain task that closes the upstream
-response, which ends the upstream stream at once (Azure stops generating, and billing, for a closed stream)."""
+response, which ends the upstream stream at once rather than reading a generation nobody will see."""
 
 from __future__ import annotations
 
