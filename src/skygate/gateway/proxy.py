@@ -37,6 +37,12 @@ log = logging.getLogger(__name__)
 # Client headers that carry meaning for the upstream API; everything else (auth, cookies, x-forwarded-*,
 # x-skygate-*) stays here (SPEC §4).
 _FORWARDED = ("anthropic-version", "anthropic-beta", "x-ms-client-request-id")
+# What every upstream call sends; identity encoding so streams are relayed as they come.
+_BASE_HEADERS = {
+    "content-type": "application/json",
+    "accept-encoding": "identity",
+    "user-agent": f"skygate/{__version__}",
+}
 # How long a 429's retry-after may hold a call before we give up on the provider.
 MAX_RETRY_WAIT_SECONDS = 5.0
 
@@ -87,12 +93,7 @@ def _translated_body(call: Call, plan: Plan | None) -> dict[str, Any]:
 def _request(
     route: Route, call: Call, api: Api, body: dict[str, Any], auth: dict[str, str]
 ) -> tuple[str, dict[str, str], bytes]:
-    headers = {
-        "content-type": "application/json",
-        "accept-encoding": "identity",
-        "user-agent": f"skygate/{__version__}",
-    }
-    headers.update(route.headers)
+    headers = _BASE_HEADERS | dict(route.headers)
     # anthropic-* headers mean something only to Claude; a translated call leaves them here.
     forwarded = [n for n in _FORWARDED if n in call.client_headers and (api == "messages" or "anthropic" not in n)]
     headers.update({name: call.client_headers[name] for name in forwarded})

@@ -4,6 +4,7 @@ changes Azure needs (SPEC §4; reference azure-behaviour.md §2, §3, §5.3; bra
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ ANTHROPIC_VERSION = "2023-06-01"
 _REASONING = re.compile(r"^(o\d|gpt-5)", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)  # per provider, model and API: computed once, not per call
 def upstream_url(base: str, api: Api, deployment: str, api_version: str | None) -> str:
     """v1 routes by default; the classic deployment routes when the provider pins a dated api-version (§2, §3)."""
     if api == "messages":
