@@ -91,6 +91,7 @@ class UpstreamResponse:
         protocol = self._response.connection.protocol if self._response.connection else None
         if protocol is not None:
             protocol.read_timeout = None
+            protocol.start_timeout()  # re-arms with no timeout: cancels the timer the last read left running
         self._watchdog = loop.call_at(loop.time() + self._idle_limit, self._check_idle)
         content = self._response.content
         try:
@@ -102,7 +103,7 @@ class UpstreamResponse:
                     return
                 yield chunk
         except aiohttp.ClientError as exc:
-            if self._idle:
+            if self._idle or isinstance(exc, TimeoutError):
                 raise UpstreamTimeout(f"nothing for {self._idle_limit:g} s") from exc
             raise UpstreamError(type(exc).__name__) from exc
         finally:
