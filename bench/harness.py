@@ -20,8 +20,7 @@ from typing import Any
 
 import httpx
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
+ROOT = Path(__file__).resolve().parents[1]
 MODEL = "gpt-4o-mini"
 
 
@@ -101,23 +100,14 @@ def family(pid: int) -> list[int]:
     return [pid, *(p for child in children for p in family(child))]
 
 
-def _ticks(pid: int, user_only: bool = False) -> int:
-    total = 0
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by the process and its workers."""
+    ticks = 0
     for member in family(pid):
         # utime and stime, fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name).
         fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
-        total += int(fields[11]) + (0 if user_only else int(fields[12]))
-    return total
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time used so far by the process and its workers."""
-    return _ticks(pid) / os.sysconf("SC_CLK_TCK")
-
-
-def user_seconds(pid: int) -> float:
-    """Of that, the time in user space (the rest is the kernel's: system calls, the loopback's TCP work)."""
-    return _ticks(pid, user_only=True) / os.sysconf("SC_CLK_TCK")
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int, field: str = "VmRSS") -> float:

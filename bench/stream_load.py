@@ -18,7 +18,7 @@ from typing import cast
 
 import uvloop
 
-from bench.harness import cpu_seconds, user_seconds
+from bench.harness import cpu_seconds
 
 STAMP = re.compile(rb"t(\d{6,});")
 # Latency samples kept (enough for the quantiles; a 10-minute soak would otherwise hold millions).
@@ -116,14 +116,12 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     await asyncio.sleep(args.warmup)
     tally.measuring = True
     cpu, started = cpu_seconds(args.pid), time.monotonic()
-    user0 = user_seconds(args.pid)
     await asyncio.sleep(args.seconds)
     cpu, elapsed = cpu_seconds(args.pid) - cpu, time.monotonic() - started
     tally.measuring = tally.running = False
     for transport in transports:
         transport.close()
     return {
-        "user_share": (user_seconds(args.pid) - user0) / elapsed,
         "streams": args.streams,
         "completed_streams": tally.streams,
         "chunks": tally.chunks,

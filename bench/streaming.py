@@ -77,15 +77,10 @@ def _load_command(url: str, key: str, pid: int, streams: int, seconds: float, wa
                       "--pid", str(pid)])  # fmt: skip
 
 
-def load(url: str, key: str, pid: int, streams: int, seconds: float, warmup: float) -> dict[str, float]:
+def measure(target: str, url: str, key: str, pid: int, streams: int, seconds: float, warmup: float) -> StreamResult:
     ran = subprocess.run(_load_command(url, key, pid, streams, seconds, warmup), capture_output=True, text=True,
                          check=True, cwd=ROOT)  # fmt: skip
-    result: dict[str, float] = json.loads(ran.stdout)
-    return result
-
-
-def measure(target: str, url: str, key: str, pid: int, streams: int, seconds: float, warmup: float) -> StreamResult:
-    r = load(url, key, pid, streams, seconds, warmup)
+    r = json.loads(ran.stdout)
     return StreamResult(target, streams, r["chunks_per_second"], r["ttft_p50_us"], r["ttft_p99_us"],
                         r["chunk_p50_us"], r["chunk_p99_us"], r["cpu_us_per_chunk"], int(r["errors"]))  # fmt: skip
 

@@ -67,8 +67,7 @@ async def _upstream_auth(tokens: EntraTokenCache, route: Route, api: Api) -> dic
     """The key for key providers; for Entra providers a cached (or freshly fetched) access token."""
     auth = route.auth
     if auth.token_request is not None:
-        token = tokens.cached(auth.token_request) or await tokens.token(auth.token_request)
-        return {"authorization": f"Bearer {token}"}
+        return {"authorization": f"Bearer {await tokens.token(auth.token_request)}"}
     return auth_headers(api, auth.api_key or "")
 
 

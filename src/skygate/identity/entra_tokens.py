@@ -82,19 +82,11 @@ class EntraTokenCache:
             request.tenant_id, request.client_id, request.secret or "", disable_instance_discovery=True, **options
         )
 
-    def cached(self, request: TokenRequest) -> str | None:
-        """The token if one is cached and not yet due for refresh: what almost every call needs, a dictionary
-        hit with no await."""
-        entry = self._entries.get(request)
-        if entry is not None and entry.token and time.time() < entry.refresh_at:
-            return entry.token
-        return None
-
     async def token(self, request: TokenRequest) -> str:
-        if (fresh := self.cached(request)) is not None:
-            return fresh
         now = time.time()
         entry = self._entries.get(request)
+        if entry is not None and entry.token and now < entry.refresh_at:
+            return entry.token
         if entry is not None and entry.token and entry.expires_on > now + 10:
             # Due for refresh but still good: serve it, and let one background task refresh it.
             if entry.refreshing is None or entry.refreshing.done():
