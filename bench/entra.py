@@ -129,5 +129,5 @@ def parity_table(results: list[AuthResult], rounds: int) -> str:
         lines.append(f"| {r.target} | {r.concurrency} | {r.rps:,.0f} | {r.p50_us:,.0f} µs | {r.p99_us:,.0f} µs | "
                      f"{r.cpu_us_per_call:,.0f} µs | {r.rps / rps - 1:+.1%} | "
                      f"{r.cpu_us_per_call / cpu - 1:+.1%} |")  # fmt: skip
-    lines.append(f"\nerrors (non-2xx): {sum(r.errors for r in results)}")
+    lines.append(f"\nerrors (non-2xx, wrk socket errors, timeouts): {sum(r.errors for r in results)}")
     return "\n".join(lines)

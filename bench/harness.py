@@ -165,8 +165,12 @@ def wrk(url: str, script: Path, connections: int, seconds: float, target: str) -
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _micros(re.search(r"\s50%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
     p99 = _micros(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return Result(target, connections, rps, p50, p99, int(errors.group(1)) if errors else 0)
+    # Failed calls: answers other than 2xx, and wrk's socket errors — a call with no answer within wrk's 2 s
+    # timeout counts there and is missing from the latencies, so it must show somewhere.
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(failed.group(1)) if failed else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
+    return Result(target, connections, rps, p50, p99, errors)
 
 
 @dataclass

@@ -63,6 +63,12 @@ SERVERS = """
 """
 
 
+# Between a warm-up and its measured run. A saturated uvicorn that the warm-up's wrk leaves mid-request and
+# the next wrk's connections reach at once holds some of those for ~1 s or past wrk's 2 s timeout (a bare
+# uvicorn app does it too, docs/performance.md): with the pause the run measures steady state, not that handover.
+SETTLE_SECONDS = 1.0
+
+
 def py_spy(pid: int, delay: float, seconds: float, output: Path) -> threading.Thread:
     """py-spy on `pid` for `seconds`, starting after `delay` (past a warm-up), in the background."""
 
@@ -114,7 +120,8 @@ def table(results: list[Result], rss: float) -> str:
         ratio = f"{r.rps / hop.rps:.2f}×" if hop.rps else ""
         lines.append(f"| {r.target} | {r.concurrency} | {r.rps:,.0f} | {r.p50_us:,.0f} µs | {r.p99_us:,.0f} µs | "
                      f"{added} | {added99} | {ratio} |")  # fmt: skip
-    lines.append(f"\nskygate peak RSS: {rss:.0f} MiB; errors (non-2xx): {sum(r.errors for r in results)}")
+    failed = sum(r.errors for r in results)
+    lines.append(f"\nskygate peak RSS: {rss:.0f} MiB; errors (non-2xx, wrk socket errors, timeouts): {failed}")
     return "\n".join(lines)
 
 
@@ -168,6 +175,7 @@ def main() -> None:
             for level in levels:
                 for target, url in targets.items():
                     wrk(url, script, level, min(args.seconds, 1.0), target)  # warm-up: connection pools, caches
+                    time.sleep(SETTLE_SECONDS)
                     spy = None
                     if args.profile and target == "skygate" and level == 32:
                         profile = tmp / "profile.txt"
