@@ -63,9 +63,9 @@ SERVERS = """
 """
 
 
-# Between a warm-up and its measured run. A saturated uvicorn that the warm-up's wrk leaves mid-request and
-# the next wrk's connections reach at once holds some of those for ~1 s or past wrk's 2 s timeout (a bare
-# uvicorn app does it too, docs/performance.md): with the pause the run measures steady state, not that handover.
+# Between a warm-up and its measured run. A saturated uvicorn on uvloop that the warm-up's wrk leaves
+# mid-request and the next wrk's connections reach at once holds some of those for ~1 s or past wrk's 2 s
+# timeout (a bare app does it too; asyncio's loop does not: docs/performance.md). The pause measures steady state.
 SETTLE_SECONDS = 1.0
 
 
