@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import MODEL, Skygate, cpu_seconds, wrk, wrk_script
+from bench.harness import ERRORS, MODEL, Skygate, cpu_seconds, warm_up, wrk, wrk_script
 from skygate_emulator.server import RunningEmulator, running_emulator
 from skygate_emulator.state import EmulatorState, FederatedCredential
 from skygate_emulator.tls import TestPKI, ensure_test_pki
@@ -98,7 +98,7 @@ def parity(
     results = []
     for level in levels:
         for auth in AUTHS:
-            wrk(url, scripts[auth], level, 1.0, auth)  # warm-up, and the first (uncached) token
+            warm_up(url, scripts[auth], level, auth)
         runs: dict[str, list[AuthResult]] = {auth: [] for auth in AUTHS}
         for turn in range(rounds):
             for auth in AUTHS[turn % len(AUTHS) :] + AUTHS[: turn % len(AUTHS)]:
@@ -129,5 +129,5 @@ def parity_table(results: list[AuthResult], rounds: int) -> str:
         lines.append(f"| {r.target} | {r.concurrency} | {r.rps:,.0f} | {r.p50_us:,.0f} µs | {r.p99_us:,.0f} µs | "
                      f"{r.cpu_us_per_call:,.0f} µs | {r.rps / rps - 1:+.1%} | "
                      f"{r.cpu_us_per_call / cpu - 1:+.1%} |")  # fmt: skip
-    lines.append(f"\nerrors (non-2xx, wrk socket errors, timeouts): {sum(r.errors for r in results)}")
+    lines.append(f"\n{ERRORS}: {sum(r.errors for r in results)}")
     return "\n".join(lines)

@@ -135,6 +135,15 @@ wrk.headers["api-key"] = "bench-key"
 REQUEST = {"model": MODEL, "messages": [{"role": "user", "content": "Say hello."}]}
 
 
+# What `Result.errors` counts, as the tables print it.
+ERRORS = "errors (non-2xx, wrk socket errors, timeouts)"
+
+# Between a warm-up and the run it prepares. A saturated uvicorn on uvloop that the warm-up's wrk leaves
+# mid-request and the next wrk's connections reach at once holds some of those for ~1 s or past wrk's 2 s
+# timeout (a bare app does it too; asyncio's loop does not: docs/performance.md). The pause measures steady state.
+SETTLE_SECONDS = 1.0
+
+
 @dataclass
 class Result:
     target: str
@@ -171,6 +180,12 @@ def wrk(url: str, script: Path, connections: int, seconds: float, target: str) -
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(failed.group(1)) if failed else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
     return Result(target, connections, rps, p50, p99, errors)
+
+
+def warm_up(url: str, script: Path, connections: int, target: str) -> None:
+    """A second of load (connection pools, caches, a first token), then the settling pause."""
+    wrk(url, script, connections, 1.0, target)
+    time.sleep(SETTLE_SECONDS)
 
 
 @dataclass

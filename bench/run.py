@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bench import entra, streaming
 from bench.harness import (
+    ERRORS,
     Result,
     Skygate,
     free_port,
@@ -35,6 +36,7 @@ from bench.harness import (
     stop,
     tool,
     wait_for,
+    warm_up,
     wrk,
     wrk_script,
 )
@@ -61,12 +63,6 @@ SERVERS = """
   }}
 {tls_front}
 """
-
-
-# Between a warm-up and its measured run. A saturated uvicorn on uvloop that the warm-up's wrk leaves
-# mid-request and the next wrk's connections reach at once holds some of those for ~1 s or past wrk's 2 s
-# timeout (a bare app does it too; asyncio's loop does not: docs/performance.md). The pause measures steady state.
-SETTLE_SECONDS = 1.0
 
 
 def py_spy(pid: int, delay: float, seconds: float, output: Path) -> threading.Thread:
@@ -121,7 +117,7 @@ def table(results: list[Result], rss: float) -> str:
         lines.append(f"| {r.target} | {r.concurrency} | {r.rps:,.0f} | {r.p50_us:,.0f} µs | {r.p99_us:,.0f} µs | "
                      f"{added} | {added99} | {ratio} |")  # fmt: skip
     failed = sum(r.errors for r in results)
-    lines.append(f"\nskygate peak RSS: {rss:.0f} MiB; errors (non-2xx, wrk socket errors, timeouts): {failed}")
+    lines.append(f"\nskygate peak RSS: {rss:.0f} MiB; {ERRORS}: {failed}")
     return "\n".join(lines)
 
 
@@ -174,8 +170,7 @@ def main() -> None:
             profile = None
             for level in levels:
                 for target, url in targets.items():
-                    wrk(url, script, level, min(args.seconds, 1.0), target)  # warm-up: connection pools, caches
-                    time.sleep(SETTLE_SECONDS)
+                    warm_up(url, script, level, target)
                     spy = None
                     if args.profile and target == "skygate" and level == 32:
                         profile = tmp / "profile.txt"
