@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 
+import anthropic
 import httpx
 import openai
 import pytest
@@ -115,3 +116,42 @@ def test_a_long_retry_after_is_returned_at_once_not_waited_out(dp: DataPlane) ->
     assert time.monotonic() - started < 2
     assert limited.value.response.headers["retry-after"] == "30"
     assert _upstream_paths(dp) == ["flaky"]
+
+
+def _long_text() -> str:
+    """9 MB of numbered words: the emulator echoes them back in three pieces, more than the kernel holds between
+    the gateway and a client that is not reading (a send buffer of at most 4 MB by default on Linux, and a receive
+    window that does not grow while nothing is read), so the server has to hold writes back and the relay to
+    pause the upstream: checked by hand with a probe in StreamRelay._write when this test was written."""
+    return " ".join(f"w{n:07d}" for n in range(1_000_000))
+
+
+def test_a_client_reading_slowly_gets_the_whole_stream_in_order(dp: DataPlane) -> None:
+    text = _long_text()
+    client = openai.OpenAI(base_url=f"{dp.gateway.base_url}/v1", api_key=dp.invoke_key, max_retries=0,
+                           timeout=30)  # fmt: skip
+    events = iter(client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": text}],
+                                                 stream=True))  # fmt: skip
+    parts = [next(events)]
+    time.sleep(1.0)  # the client's socket fills; the server's writes wait; the relay stops reading upstream
+    parts.extend(events)
+    echoed = "".join(p.choices[0].delta.content or "" for p in parts if p.choices)
+    assert text in echoed
+    assert [p.choices[0].finish_reason for p in parts if p.choices and p.choices[0].finish_reason] == ["stop"]
+
+
+def test_a_translated_stream_to_a_slow_reader_arrives_whole_and_in_order(dp: DataPlane) -> None:
+    text = _long_text()
+    client = anthropic.Anthropic(base_url=dp.gateway.base_url, api_key=dp.invoke_key, max_retries=0,
+                                 timeout=30)  # fmt: skip
+    messages = [{"role": "user", "content": text}]
+    with client.messages.stream(model="gpt-4o", max_tokens=len(text), messages=messages) as stream:
+        events = iter(stream)
+        next(events)
+        time.sleep(1.0)
+        for _ in events:
+            pass
+        message = stream.get_final_message()
+    echoed = "".join(block.text for block in message.content if block.type == "text")
+    assert text in echoed
+    assert message.stop_reason == "end_turn"

@@ -119,11 +119,15 @@ def test_a_caller_slow_to_take_chunks_does_not_count_as_upstream_silence(
             body = b'{"model": "slow", "stream": true, "messages": [{"role": "user", "content": "hi"}]}'
             upstream = await client.send(f"{emulator.url}/openai/v1/chat/completions",
                                          {"api-key": DEMO_KEY, "content-type": "application/json"}, body)  # fmt: skip
-            chunks = []
-            async for chunk in upstream.aiter_raw():
+            chunks: list[bytes] = []
+
+            def take(chunk: bytes) -> None:
                 chunks.append(chunk)
-                if len(chunks) == 1:
-                    await asyncio.sleep(LIMIT * 2)  # the caller's socket is full; the upstream keeps going
+                if len(chunks) == 1:  # the caller's socket is full; the upstream keeps going
+                    upstream.pause()
+                    asyncio.get_running_loop().call_later(LIMIT * 2, upstream.resume)
+
+            await upstream.relay(take)
             await upstream.aclose()
             return chunks
         finally:

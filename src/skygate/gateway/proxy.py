@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from skygate import __version__
 from skygate.gateway.errors import CallerFormat, GatewayError, render_error
-from skygate.gateway.relay import StreamRelay, translated
+from skygate.gateway.relay import StreamRelay
 from skygate.gateway.snapshot import Route
 from skygate.gateway.upstream import (
     UpstreamClient,
@@ -150,10 +150,8 @@ def _upstream_error(call: Call, route: Route, status: int, raw: bytes, extra: di
 def _relay(call: Call, route: Route, upstream: UpstreamResponse, plan: Plan | None) -> StreamRelay:
     if plan is None:
         media_type = upstream.headers.get("content-type", "text/event-stream")
-        return StreamRelay(upstream, upstream.aiter_raw(), media_type, call.headers(route), route.provider_name)
-    chain = plan.stream()
-    chunks = translated(upstream, chain)
-    return StreamRelay(upstream, chunks, "text/event-stream", call.headers(route), route.provider_name, chain.close)
+        return StreamRelay(upstream, media_type, call.headers(route), route.provider_name)
+    return StreamRelay(upstream, "text/event-stream", call.headers(route), route.provider_name, plan.stream())
 
 
 def _translated_answer(call: Call, route: Route, plan: Plan, raw: bytes) -> Response:

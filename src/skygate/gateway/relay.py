@@ -1,53 +1,53 @@
-"""Streaming an upstream answer to the caller: an ASGI response that sends each piece as it exists.
+"""Streaming an upstream answer to the caller: an ASGI response that passes each piece on as the upstream
+connection reads it.
 
-Leaner than Starlette's StreamingResponse on purpose (docs/performance.md): each chunk costs one `send` and no
-extra generator or task switch, and the client's departure is watched by one plain task that closes the upstream
-response, which ends the upstream stream at once rather than reading a generation nobody will see."""
+Leaner than Starlette's StreamingResponse on purpose (docs/performance.md, "Streaming"): a piece goes from the
+upstream connection's read callback (`UpstreamResponse.relay`) through the translation, if any, into the ASGI
+server's `send`, whose first step — framing and the socket write — runs right there. No task wakes per chunk,
+no future, no generator. Only when the server holds a write back (its client reads slower than the upstream
+writes) does the rest of that send move to a task, and the upstream is paused until it has gone out. The
+client's departure is watched by one plain task that closes the upstream response, which ends the upstream
+stream at once rather than reading a generation nobody will see."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+import types
+from collections.abc import Callable, Generator, Mapping
+from typing import Any
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from skygate.gateway.upstream import UpstreamError, UpstreamResponse
+from skygate.gateway.upstream import SSEDecoder, UpstreamError, UpstreamResponse
 from skygate.translate.errors import UnreadableAnswer
 from skygate.translate.plan import StreamChain
 
-__all__ = ["StreamRelay", "translated"]
+__all__ = ["StreamRelay"]
 
 log = logging.getLogger(__name__)
 
 _STREAM_HEADERS = ((b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no"))
 
 
-async def translated(upstream: UpstreamResponse, chain: StreamChain) -> AsyncIterator[bytes]:
-    """Each upstream event translated as it arrives; the caller's events go out as soon as they exist."""
-    async for data in upstream.aiter_sse():
-        out = chain.feed(data)
-        if out:
-            yield out
-
-
 class StreamRelay:
-    """`chunks` is the raw upstream body or its translation. A failure mid-stream can only end the stream (bytes
-    have gone out, the status is sent): `finish` gets the reason and returns the last bytes — for a translated
-    stream, an error event in the caller's format so its SDK reports the failure instead of half an answer."""
+    """The raw upstream body, or with a `chain` its translation into the caller's format. A failure mid-stream
+    can only end the stream (bytes have gone out, the status is sent): a translated stream then ends with an
+    error event in the caller's format, so its SDK reports the failure instead of half an answer."""
 
-    __slots__ = ("_chunks", "_finish", "_gone", "_headers", "_provider", "_status", "_upstream")
+    __slots__ = ("_catching_up", "_chain", "_decoder", "_gone", "_headers", "_held", "_provider", "_send",
+                 "_status", "_upstream")  # fmt: skip
 
     def __init__(
         self,
         upstream: UpstreamResponse,
-        chunks: AsyncIterator[bytes],
         media_type: str,
         headers: Mapping[str, str],
         provider: str,
-        finish: Callable[[str], bytes] | None = None,
+        chain: StreamChain | None = None,
     ) -> None:
-        self._upstream, self._chunks, self._provider, self._finish = upstream, chunks, provider, finish
+        self._upstream, self._provider, self._chain = upstream, provider, chain
+        self._decoder = SSEDecoder() if chain is not None else None
         self._status = upstream.status_code
         self._headers = [
             (b"content-type", media_type.encode("latin-1")),
@@ -55,16 +55,21 @@ class StreamRelay:
             *((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()),
         ]
         self._gone = False
+        self._send: Send | None = None
+        self._held: list[bytes] | None = None  # bytes waiting behind a send the server held back, in order
+        self._catching_up: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         watcher = asyncio.get_running_loop().create_task(self._watch(receive))
         watcher.add_done_callback(lambda task: task.cancelled() or task.exception())  # retrieved, never raised
         try:
             await send({"type": "http.response.start", "status": self._status, "headers": self._headers})
+            self._send = send
             reason = "no closing event"
             try:
-                async for chunk in self._chunks:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await self._upstream.relay(self._pass if self._chain is None else self._translate)
+                if self._decoder is not None:
+                    self._write(self._translated(self._decoder.end()))  # a last event without its blank line
             except UpstreamError as exc:
                 reason = str(exc)
                 if not self._gone:  # a caller leaving closes the upstream too: nothing to report then
@@ -72,14 +77,82 @@ class StreamRelay:
             except UnreadableAnswer as exc:
                 reason = "an unreadable event"
                 log.warning("stream from provider %s: %s", self._provider, exc)
-            last = self._finish(reason) if self._finish is not None else b""
+            if self._catching_up is not None:
+                await self._catching_up  # what the server held back goes out before the end
+            last = self._chain.close(reason) if self._chain is not None else b""
             await send({"type": "http.response.body", "body": last, "more_body": False})
         finally:
             watcher.cancel()
+            if self._catching_up is not None:
+                self._catching_up.cancel()
             await self._upstream.aclose()
+
+    def _pass(self, piece: bytes) -> None:
+        self._write(piece)
+
+    def _translate(self, piece: bytes) -> None:
+        assert self._decoder is not None
+        self._write(self._translated(self._decoder.feed(piece)))
+
+    def _translated(self, events: list[str]) -> bytes:
+        assert self._chain is not None
+        return b"".join([self._chain.feed(data) for data in events])
+
+    def _write(self, body: bytes) -> None:
+        """Called from the upstream's read callback: runs the server's send as far as it goes without waiting."""
+        if not body:
+            return
+        if self._held is not None:
+            self._held.append(body)
+            return
+        assert self._send is not None
+        steps = self._send(_body(body)).__await__()
+        try:
+            blocker = next(steps)
+        except StopIteration:
+            return  # written: the usual case
+        self._held = []
+        self._upstream.pause()
+        self._catching_up = asyncio.get_running_loop().create_task(self._catch_up(_rest(steps, blocker)))
+
+    async def _catch_up(self, held_send: Callable[[], Any]) -> None:
+        await held_send()
+        assert self._send is not None
+        while self._held:
+            await self._send(_body(self._held.pop(0)))
+        self._held = None
+        self._upstream.resume()  # pieces the parser kept go to `_write` from within this call
 
     async def _watch(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
         self._gone = True
         await self._upstream.aclose()
+
+
+def _body(body: bytes) -> Message:
+    return {"type": "http.response.body", "body": body, "more_body": True}
+
+
+def _rest(steps: Generator[Any, Any, Any], blocker: Any) -> Callable[[], Any]:
+    """The rest of an awaitable whose first step has run and yielded `blocker` to the event loop, as something
+    a task can await: each later step is driven exactly as `await` would have (results and exceptions in)."""
+
+    @types.coroutine
+    def rest() -> Generator[Any, Any, None]:
+        pending = blocker
+        while True:
+            try:
+                sent = yield pending
+            except BaseException as exc:  # cancellation and the like belong to the held awaitable
+                try:
+                    pending = steps.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    pending = steps.send(sent)
+                except StopIteration:
+                    return
+
+    return rest

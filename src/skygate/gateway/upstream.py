@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Callable, Mapping
 
 import aiohttp
 
@@ -64,75 +64,161 @@ class SSEDecoder:
         return events
 
 
+class _Tapped(aiohttp.StreamReader):
+    """aiohttp's body reader made a pipe: each piece the connection's parser produces goes straight to the
+    `UpstreamResponse` relaying it, inside the read callback, instead of into a buffer that wakes a reading task
+    through a future. With 1,000 streams that task switch per chunk was most of a relay's Python cost
+    (docs/performance.md). A response is switched to this class (same slots, so `__class__` may change) only
+    once its relay starts; `_TAPS` maps it to its relay because the slots leave no room for one more field."""
+
+    __slots__ = ()
+
+    def feed_data(self, data: bytes, size: int = 0) -> bool:
+        tap = _TAPS.get(self)
+        if tap is not None and data:
+            tap._piece(data)
+        return False  # a piece left after the relay ended (closing mid-parse) is dropped
+
+    # Chunk boundaries mean nothing to a relay; aiohttp's bookkeeping of them would pause the connection after
+    # a few thousand chunks that nobody reads from its buffer.
+    def begin_http_chunk_receiving(self) -> None:
+        pass
+
+    def end_http_chunk_receiving(self) -> None:
+        pass
+
+    def feed_eof(self) -> None:
+        super().feed_eof()  # its callbacks return the connection to the pool
+        tap = _TAPS.pop(self, None)
+        if tap is not None:
+            tap._ended(None)
+
+    def set_exception(self, exc: BaseException, exc_cause: BaseException | None = None) -> None:
+        if exc_cause is None:
+            super().set_exception(exc)
+        else:
+            super().set_exception(exc, exc_cause)
+        tap = _TAPS.pop(self, None)
+        if tap is not None:
+            tap._ended(exc)
+
+
+_TAPS: dict[aiohttp.StreamReader, UpstreamResponse] = {}
+
+
 class UpstreamResponse:
     def __init__(self, response: aiohttp.ClientResponse, idle_limit: float) -> None:
         self._response = response
         self.status_code = response.status
         self.headers: Mapping[str, str] = response.headers
         self._idle_limit = idle_limit
-        self._waiting_since: float | None = None  # when the pending read began; None between reads
+        self._loop = asyncio.get_running_loop()
+        self._waiting_since: float | None = None  # when the upstream's silence began; None while paused
         self._watchdog: asyncio.TimerHandle | None = None
         self._idle = False
+        self._sink: Callable[[bytes], None] = _no_sink
+        self._done: asyncio.Future[None] | None = None
 
     async def aread(self) -> bytes:
         try:
             return await self._response.read()
         except TimeoutError as exc:
-            raise UpstreamTimeout(f"nothing for {self._idle_limit:g} s") from exc
+            raise self._silence() from exc
         except aiohttp.ClientError as exc:
             raise UpstreamError(type(exc).__name__) from exc
 
-    async def aiter_raw(self) -> AsyncIterator[bytes]:
-        """Bytes as they arrive; an upstream silent for longer than the upstream timeout ends the stream. Only
-        the wait for the upstream counts: time the caller takes to accept a chunk does not."""
-        loop = asyncio.get_running_loop()
+    def relay(self, sink: Callable[[bytes], None]) -> asyncio.Future[None]:
+        """From now on every piece of the body goes to `sink` as the connection reads it, called from the read
+        callback itself. The future ends with the body: None at its end; UpstreamTimeout after an upstream
+        silence longer than the upstream timeout; UpstreamError when the connection fails or is closed; or the
+        exception `sink` raised, which also closes the connection. A sink that cannot take more calls `pause`."""
+        if self._done is not None:
+            raise RuntimeError("the body is already being relayed")
+        self._sink, self._done = sink, self._loop.create_future()
         # From here the watchdog below bounds the silence, not aiohttp's read timeout, which re-arms a timer for
         # every chunk (a sixth of the gateway's time with 1,000 streams open).
         protocol = self._response.connection.protocol if self._response.connection else None
         if protocol is not None:
             protocol.read_timeout = None
             protocol.start_timeout()  # re-arms with no timeout: cancels the timer the last read left running
-        self._watchdog = loop.call_at(loop.time() + self._idle_limit, self._check_idle)
         content = self._response.content
+        early = content.read_nowait(-1)  # what came in with the headers
+        failed, finished = content.exception(), content.is_eof()
+        self._waiting_since = self._loop.time()
+        self._watchdog = self._loop.call_at(self._waiting_since + self._idle_limit, self._check_idle)
+        if failed is None and not finished:
+            content.__class__ = _Tapped
+            _TAPS[content] = self
+        if early:
+            self._piece(early)
+        if failed is not None or finished:
+            self._ended(failed)
+        return self._done
+
+    def pause(self) -> None:
+        """Stop reading the upstream (the caller is not taking what was sent); time paused is not silence."""
+        self._waiting_since = None
+        connection = self._response.connection
+        if connection is not None and connection.protocol is not None:
+            connection.protocol.pause_reading()
+
+    def resume(self) -> None:
+        """Read on; the parser hands what it held back to the sink before this returns."""
+        self._waiting_since = self._loop.time()
+        connection = self._response.connection
+        if connection is not None and connection.protocol is not None:
+            connection.protocol.resume_reading()
+
+    def _piece(self, data: bytes) -> None:
         try:
-            while True:
-                self._waiting_since = loop.time()
-                chunk = await content.readany()
-                self._waiting_since = None
-                if not chunk:
-                    return
-                yield chunk
-        except aiohttp.ClientError as exc:
-            if self._idle or isinstance(exc, TimeoutError):
-                raise UpstreamTimeout(f"nothing for {self._idle_limit:g} s") from exc
-            raise UpstreamError(type(exc).__name__) from exc
-        finally:
+            self._sink(data)
+        except Exception as exc:  # the sink's failure is the relay's result, raised to its awaiter
+            self._ended(exc)
+            self._response.close()
+            return
+        if self._waiting_since is not None:
+            self._waiting_since = self._loop.time()
+
+    def _ended(self, exc: BaseException | None) -> None:
+        _TAPS.pop(self._response.content, None)
+        self._sink = _no_sink  # the sink holds its relay, which holds this: no cycle left for the collector
+        if self._watchdog is not None:
             self._watchdog.cancel()
+        done = self._done
+        if done is None or done.done():
+            return
+        if exc is None:
+            done.set_result(None)
+        elif isinstance(exc, aiohttp.ClientError | TimeoutError):
+            timed_out = self._idle or isinstance(exc, TimeoutError)
+            failure = self._silence() if timed_out else UpstreamError(type(exc).__name__)
+            failure.__cause__ = exc
+            done.set_exception(failure)
+        else:
+            done.set_exception(exc)
+
+    def _silence(self) -> UpstreamError:
+        return UpstreamTimeout(f"nothing for {self._idle_limit:g} s")
 
     def _check_idle(self) -> None:
         # Checked lazily: the timer fires at most once per timeout period, whatever the chunk rate.
-        loop = asyncio.get_running_loop()
         since = self._waiting_since
-        if since is not None and loop.time() - since >= self._idle_limit:
+        if since is not None and self._loop.time() - since >= self._idle_limit:
             self._idle = True
-            self._response.close()  # the pending read fails at once
+            self._response.close()  # the relay ends at once
             return
-        due = (since if since is not None else loop.time()) + self._idle_limit
-        self._watchdog = loop.call_at(due, self._check_idle)
-
-    async def aiter_sse(self) -> AsyncIterator[str]:
-        """Each server-sent event's data, as the event completes."""
-        decoder = SSEDecoder()
-        async for chunk in self.aiter_raw():
-            for data in decoder.feed(chunk):
-                yield data
-        for data in decoder.end():
-            yield data
+        due = (since if since is not None else self._loop.time()) + self._idle_limit
+        self._watchdog = self._loop.call_at(due, self._check_idle)
 
     async def aclose(self) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()
         self._response.close()
+        _TAPS.pop(self._response.content, None)  # closing a response that was already released does not end it
+
+
+def _no_sink(data: bytes) -> None:
+    raise RuntimeError("no relay")
 
 
 class UpstreamClient:
