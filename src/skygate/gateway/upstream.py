@@ -214,7 +214,8 @@ class UpstreamResponse:
         if self._watchdog is not None:
             self._watchdog.cancel()
         self._response.close()
-        _TAPS.pop(self._response.content, None)  # closing a response that was already released does not end it
+        if self._done is not None:  # closing a response that was already released does not end its relay
+            _TAPS.pop(self._response.content, None)
 
 
 def _no_sink(data: bytes) -> None:
