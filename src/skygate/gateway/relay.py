@@ -69,7 +69,7 @@ class StreamRelay:
             try:
                 await self._upstream.relay(self._pass if self._chain is None else self._translate)
                 if self._decoder is not None:
-                    self._write(self._translated(self._decoder.end()))  # a last event without its blank line
+                    self._translate_events(self._decoder.end())  # a last event without its blank line
             except UpstreamError as exc:
                 reason = str(exc)
                 if not self._gone:  # a caller leaving closes the upstream too: nothing to report then
@@ -92,11 +92,16 @@ class StreamRelay:
 
     def _translate(self, piece: bytes) -> None:
         assert self._decoder is not None
-        self._write(self._translated(self._decoder.feed(piece)))
+        self._translate_events(self._decoder.feed(piece))
 
-    def _translated(self, events: list[str]) -> bytes:
+    def _translate_events(self, events: list[str]) -> None:
         assert self._chain is not None
-        return b"".join([self._chain.feed(data) for data in events])
+        out = []
+        try:
+            for data in events:
+                out.append(self._chain.feed(data))
+        finally:  # what was translated before an unreadable event goes out: the chain has moved past it
+            self._write(b"".join(out))
 
     def _write(self, body: bytes) -> None:
         """Called from the upstream's read callback: runs the server's send as far as it goes without waiting."""
@@ -116,10 +121,14 @@ class StreamRelay:
         self._catching_up = asyncio.get_running_loop().create_task(self._catch_up(_rest(steps, blocker)))
 
     async def _catch_up(self, held_send: Callable[[], Any]) -> None:
-        await held_send()
-        assert self._send is not None
-        while self._held:
-            await self._send(_body(self._held.pop(0)))
+        try:
+            await held_send()
+            assert self._send is not None
+            while self._held:
+                await self._send(_body(self._held.pop(0)))
+        except BaseException:
+            await self._upstream.aclose()  # the stream cannot go on without this send: end the relay too
+            raise
         self._held = None
         self._upstream.resume()  # pieces the parser kept go to `_write` from within this call
 

@@ -118,6 +118,8 @@ class UpstreamResponse:
         self._idle = False
         self._sink: Callable[[bytes], None] = _no_sink
         self._done: asyncio.Future[None] | None = None
+        self._early = False  # handing over what came with the headers, outside the parser's callback
+        self._pause_due = False
 
     async def aread(self) -> bytes:
         try:
@@ -142,34 +144,61 @@ class UpstreamResponse:
             protocol.read_timeout = None
             protocol.start_timeout()  # re-arms with no timeout: cancels the timer the last read left running
         content = self._response.content
-        early = content.read_nowait(-1)  # what came in with the headers
-        failed, finished = content.exception(), content.is_eof()
+        # What came in with the headers. Taking it may let aiohttp resume a paused parser, which puts more in the
+        # buffer (or fails the body): read until it is empty, and before the reader is switched, so nothing is
+        # left behind in a buffer nobody reads.
+        early: list[bytes] = []
+        failed = content.exception()
+        while failed is None and (piece := content.read_nowait(-1)):
+            early.append(piece)
+            failed = content.exception()
+        finished = content.is_eof()
         self._waiting_since = self._loop.time()
         self._watchdog = self._loop.call_at(self._waiting_since + self._idle_limit, self._check_idle)
         if failed is None and not finished:
             content.__class__ = _Tapped
             _TAPS[content] = self
         if early:
-            self._piece(early)
+            self._early = True
+            try:
+                self._piece(b"".join(early))
+            finally:
+                self._early = False
         if failed is not None or finished:
             self._ended(failed)
         return self._done
 
     def pause(self) -> None:
-        """Stop reading the upstream (the caller is not taking what was sent); time paused is not silence."""
+        """Stop reading the upstream (the caller is not taking what was sent); time paused is not silence. From
+        the sink, while the parser hands a piece over, it stops after that piece and keeps the rest. A pause
+        asked for outside the parser's callback (for what came with the headers) takes effect as the next piece
+        arrives: pausing aiohttp's parser there would leave its pause pending, to stop it after a later piece
+        with the transport reading again and the rest of that read stuck until more bytes come."""
         self._waiting_since = None
-        connection = self._response.connection
-        if connection is not None and connection.protocol is not None:
-            connection.protocol.pause_reading()
+        if self._early:
+            self._pause_due = True
+        else:
+            self._pause_reading()
 
     def resume(self) -> None:
         """Read on; the parser hands what it held back to the sink before this returns."""
         self._waiting_since = self._loop.time()
+        if self._pause_due:
+            self._pause_due = False
+            return
         connection = self._response.connection
         if connection is not None and connection.protocol is not None:
             connection.protocol.resume_reading()
 
+    def _pause_reading(self) -> None:
+        connection = self._response.connection
+        if connection is not None and connection.protocol is not None:
+            connection.protocol.pause_reading()
+
     def _piece(self, data: bytes) -> None:
+        if self._pause_due:
+            self._pause_due = False
+            self._pause_reading()
         try:
             self._sink(data)
         except Exception as exc:  # the sink's failure is the relay's result, raised to its awaiter

@@ -1,0 +1,85 @@
+"""`UpstreamResponse.relay` against the emulator over real HTTPS: what arrived before the relay started — enough to
+fill aiohttp's buffer and pause the connection, or a body that already failed — is neither lost nor let through
+as a raw aiohttp error."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from skygate.gateway.upstream import SSEDecoder, UpstreamClient, UpstreamError
+from skygate.settings import Settings
+from skygate_emulator.server import RunningEmulator, running_emulator
+from tests.emulator.support import DEMO_KEY, emulator_state, raw_client
+
+HEADERS = {"api-key": DEMO_KEY, "content-type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
+    with running_emulator(tmp_path_factory.mktemp("relay") / "tls", emulator_state()) as running:
+        yield running
+
+
+def _faults(emulator: RunningEmulator, deployment: str, **faults: object) -> None:
+    with raw_client(emulator.ca_file, emulator.url) as client:
+        path = f"/_emulator/resources/emulator/deployments/{deployment}/faults"
+        assert client.put(path, json=faults).status_code == 200
+
+
+def _request(deployment: str, text: str) -> bytes:
+    return json.dumps({"model": deployment, "stream": True, "messages": [{"role": "user", "content": text}]}).encode()
+
+
+async def _relayed(ca_file: Path, url: str, body: bytes, wait: float) -> tuple[list[bytes], BaseException | None]:
+    """The pieces `relay` hands over when it starts `wait` seconds after the headers, and how it ended."""
+    client = UpstreamClient(Settings(ca_bundle=ca_file, upstream_timeout_seconds=10))
+    try:
+        upstream = await client.send(url, HEADERS, body)
+        await asyncio.sleep(wait)  # the body keeps arriving into aiohttp's buffer meanwhile
+        pieces: list[bytes] = []
+        try:
+            await upstream.relay(pieces.append)
+        except UpstreamError as exc:
+            return pieces, exc
+        finally:
+            await upstream.aclose()
+        return pieces, None
+    finally:
+        await client.aclose()
+
+
+def _content(raw: bytes) -> str:
+    decoder = SSEDecoder()
+    events = [*decoder.feed(raw), *decoder.end()]
+    chunks = [json.loads(e) for e in events if e != "[DONE]"]
+    return "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+
+
+def test_a_body_that_filled_the_buffer_before_the_relay_started_arrives_whole(emulator: RunningEmulator) -> None:
+    # 3 MB echoed in three pieces: far past aiohttp's 128 KiB buffer, which pauses the connection with the rest of
+    # a read held in its parser; the relay's first read resumes it and must pick up what that adds.
+    text = " ".join(f"w{n:07d}" for n in range(300_000))
+    url = f"{emulator.url}/openai/v1/chat/completions"
+    pieces, ended = asyncio.run(_relayed(emulator.ca_file, url, _request("gpt-4o", text), wait=0.5))
+    assert ended is None
+    raw = b"".join(pieces)
+    assert text in _content(raw)  # every word, in order (the emulator puts a greeting before the echo)
+    assert raw.rstrip().endswith(b"data: [DONE]")
+
+
+def test_a_body_that_failed_before_the_relay_started_ends_it_as_an_upstream_error(emulator: RunningEmulator) -> None:
+    _faults(emulator, "flaky", drop_after_chunks=1)
+    try:
+        url = f"{emulator.url}/openai/v1/chat/completions"
+        pieces, ended = asyncio.run(_relayed(emulator.ca_file, url, _request("flaky", "hi"), wait=0.5))
+    finally:
+        _faults(emulator, "flaky")
+    # Not aiohttp's own exception, which the relay would not catch. (aiohttp's reader refuses to read once the body
+    # has failed, so the chunk before the drop is not handed over: as before the read-callback relay.)
+    assert isinstance(ended, UpstreamError)
+    assert pieces == []
