@@ -35,15 +35,25 @@ def _request(deployment: str, text: str) -> bytes:
     return json.dumps({"model": deployment, "stream": True, "messages": [{"role": "user", "content": text}]}).encode()
 
 
-async def _relayed(ca_file: Path, url: str, body: bytes, wait: float) -> tuple[list[bytes], BaseException | None]:
-    """The pieces `relay` hands over when it starts `wait` seconds after the headers, and how it ended."""
-    client = UpstreamClient(Settings(ca_bundle=ca_file, upstream_timeout_seconds=10))
+async def _relayed(
+    ca_file: Path, url: str, body: bytes, wait: float, hold_first: float = 0.0
+) -> tuple[list[bytes], BaseException | None]:
+    """The pieces `relay` hands over when it starts `wait` seconds after the headers, and how it ended; with
+    `hold_first`, the sink pauses the upstream for that long on taking the first piece (a caller not reading)."""
+    client = UpstreamClient(Settings(ca_bundle=ca_file, upstream_timeout_seconds=1))
     try:
         upstream = await client.send(url, HEADERS, body)
         await asyncio.sleep(wait)  # the body keeps arriving into aiohttp's buffer meanwhile
         pieces: list[bytes] = []
+
+        def take(piece: bytes) -> None:
+            pieces.append(piece)
+            if hold_first and len(pieces) == 1:
+                upstream.pause()
+                asyncio.get_running_loop().call_later(hold_first, upstream.resume)
+
         try:
-            await upstream.relay(pieces.append)
+            await upstream.relay(take)
         except UpstreamError as exc:
             return pieces, exc
         finally:
@@ -69,6 +79,22 @@ def test_a_body_that_filled_the_buffer_before_the_relay_started_arrives_whole(em
     assert ended is None
     raw = b"".join(pieces)
     assert text in _content(raw)  # every word, in order (the emulator puts a greeting before the echo)
+    assert raw.rstrip().endswith(b"data: [DONE]")
+
+
+def test_a_pause_on_the_first_piece_holds_the_upstream_and_loses_nothing(emulator: RunningEmulator) -> None:
+    # The first chunk is already buffered when the relay starts, so the sink's pause comes outside aiohttp's
+    # parser callback; the rest comes 50 ms apart, and the pause (1.5 s) is longer than the upstream timeout (1 s).
+    _faults(emulator, "flaky", chunk_delay_ms=50)
+    try:
+        url = f"{emulator.url}/openai/v1/chat/completions"
+        body = _request("flaky", "one two three")
+        pieces, ended = asyncio.run(_relayed(emulator.ca_file, url, body, wait=0.2, hold_first=1.5))
+    finally:
+        _faults(emulator, "flaky")
+    assert ended is None  # not an upstream timeout: time paused for the caller is not silence
+    raw = b"".join(pieces)
+    assert "one two three" in _content(raw)
     assert raw.rstrip().endswith(b"data: [DONE]")
 
 
