@@ -67,7 +67,7 @@ class StreamRelay:
             self._send = send
             reason = "no closing event"
             try:
-                await self._upstream.relay(self._pass if self._chain is None else self._translate)
+                await self._upstream.relay(self._write if self._chain is None else self._translate)
                 if self._decoder is not None:
                     self._translate_events(self._decoder.end())  # a last event without its blank line
             except UpstreamError as exc:
@@ -86,9 +86,6 @@ class StreamRelay:
             if self._catching_up is not None:
                 self._catching_up.cancel()
             await self._upstream.aclose()
-
-    def _pass(self, piece: bytes) -> None:
-        self._write(piece)
 
     def _translate(self, piece: bytes) -> None:
         assert self._decoder is not None

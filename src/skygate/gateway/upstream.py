@@ -11,6 +11,7 @@ import ssl
 from collections.abc import Callable, Mapping
 
 import aiohttp
+from aiohttp.client_proto import ResponseHandler
 
 from skygate.settings import Settings
 
@@ -89,7 +90,7 @@ class _Tapped(aiohttp.StreamReader):
 
     def feed_eof(self) -> None:
         super().feed_eof()  # its callbacks return the connection to the pool
-        tap = _TAPS.pop(self, None)
+        tap = _TAPS.get(self)
         if tap is not None:
             tap._ended(None)
 
@@ -98,7 +99,7 @@ class _Tapped(aiohttp.StreamReader):
             super().set_exception(exc)
         else:
             super().set_exception(exc, exc_cause)
-        tap = _TAPS.pop(self, None)
+        tap = _TAPS.get(self)
         if tap is not None:
             tap._ended(exc)
 
@@ -139,7 +140,7 @@ class UpstreamResponse:
         self._sink, self._done = sink, self._loop.create_future()
         # From here the watchdog below bounds the silence, not aiohttp's read timeout, which re-arms a timer for
         # every chunk (a sixth of the gateway's time with 1,000 streams open).
-        protocol = self._response.connection.protocol if self._response.connection else None
+        protocol = self._protocol()
         if protocol is not None:
             protocol.read_timeout = None
             protocol.start_timeout()  # re-arms with no timeout: cancels the timer the last read left running
@@ -186,14 +187,19 @@ class UpstreamResponse:
         if self._pause_due:
             self._pause_due = False
             return
-        connection = self._response.connection
-        if connection is not None and connection.protocol is not None:
-            connection.protocol.resume_reading()
+        protocol = self._protocol()
+        if protocol is not None:
+            protocol.resume_reading()
 
     def _pause_reading(self) -> None:
+        protocol = self._protocol()
+        if protocol is not None:
+            protocol.pause_reading()
+
+    def _protocol(self) -> ResponseHandler | None:
+        """The connection's protocol; None once the body has ended (the connection is back in the pool)."""
         connection = self._response.connection
-        if connection is not None and connection.protocol is not None:
-            connection.protocol.pause_reading()
+        return connection.protocol if connection is not None else None
 
     def _piece(self, data: bytes) -> None:
         if self._pause_due:
