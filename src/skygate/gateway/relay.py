@@ -23,6 +23,11 @@ from skygate.gateway.upstream import SSEDecoder, UpstreamError, UpstreamResponse
 from skygate.translate.errors import UnreadableAnswer
 from skygate.translate.plan import StreamChain
 
+try:
+    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle as _HttpToolsCycle
+except ImportError:  # pragma: no cover - uvicorn without httptools: every chunk goes through `send`
+    _HttpToolsCycle = None  # type: ignore[assignment,misc]
+
 __all__ = ["StreamRelay"]
 
 log = logging.getLogger(__name__)
@@ -35,8 +40,8 @@ class StreamRelay:
     can only end the stream (bytes have gone out, the status is sent): a translated stream then ends with an
     error event in the caller's format, so its SDK reports the failure instead of half an answer."""
 
-    __slots__ = ("_catching_up", "_chain", "_decoder", "_gone", "_headers", "_held", "_provider", "_send",
-                 "_status", "_upstream")  # fmt: skip
+    __slots__ = ("_catching_up", "_chain", "_cycle", "_decoder", "_gone", "_headers", "_held", "_provider",
+                 "_send", "_status", "_upstream")  # fmt: skip
 
     def __init__(
         self,
@@ -56,6 +61,7 @@ class StreamRelay:
         ]
         self._gone = False
         self._send: Send | None = None
+        self._cycle: Any = None  # uvicorn's response cycle, when chunks may go to its socket already framed
         self._held: list[bytes] | None = None  # bytes waiting behind a send the server held back, in order
         self._catching_up: asyncio.Task[None] | None = None
 
@@ -67,7 +73,11 @@ class StreamRelay:
             self._send = send
             reason = "no closing event"
             try:
-                await self._upstream.relay(self._write if self._chain is None else self._translate)
+                if self._chain is not None:
+                    await self._upstream.relay(self._translate)
+                else:
+                    self._cycle = _framing_cycle(send)
+                    await self._upstream.relay(self._write, None if self._cycle is None else self._write_framed)
                 if self._decoder is not None:
                     self._translate_events(self._decoder.end())  # a last event without its blank line
             except UpstreamError as exc:
@@ -117,6 +127,19 @@ class StreamRelay:
         self._upstream.pause()
         self._catching_up = asyncio.get_running_loop().create_task(self._catch_up(_rest(steps, blocker)))
 
+    def _write_framed(self, chunks: bytes) -> None:
+        """Whole HTTP/1.1 chunks, framing included, straight to the caller's socket: what uvicorn's `send` does
+        for a body piece, less the framing (the upstream's serves) and the message. Called from the upstream's
+        read callback; a full socket buffer pauses the upstream until uvicorn reports it drained."""
+        cycle = self._cycle
+        if cycle.disconnected:
+            return  # as uvicorn's send: the watcher ends the relay
+        cycle.transport.write(chunks)
+        if cycle.flow.write_paused:
+            self._held = []
+            self._upstream.pause()
+            self._catching_up = asyncio.get_running_loop().create_task(self._catch_up(cycle.flow.drain))
+
     async def _catch_up(self, held_send: Callable[[], Any]) -> None:
         try:
             await held_send()
@@ -134,6 +157,15 @@ class StreamRelay:
             pass
         self._gone = True
         await self._upstream.aclose()
+
+
+def _framing_cycle(send: Send) -> Any:
+    """uvicorn's httptools response cycle behind `send`, if it is one and is sending chunked (HTTP/1.1, not a
+    HEAD): its socket can take the upstream's chunks as they are. Anything else gets every piece via `send`."""
+    cycle = getattr(send, "__self__", None)
+    if _HttpToolsCycle is None or type(cycle) is not _HttpToolsCycle or cycle.chunked_encoding is not True:
+        return None
+    return cycle
 
 
 def _body(body: bytes) -> Message:

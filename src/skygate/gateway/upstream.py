@@ -7,6 +7,7 @@ aiohttp, not httpx, because httpx's async pool slows down with every connection 
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import Callable, Mapping
 
@@ -80,13 +81,17 @@ class _Tapped(aiohttp.StreamReader):
             tap._piece(data)
         return False  # a piece left after the relay ended (closing mid-parse) is dropped
 
-    # Chunk boundaries mean nothing to a relay; aiohttp's bookkeeping of them would pause the connection after
-    # a few thousand chunks that nobody reads from its buffer.
+    # aiohttp's bookkeeping of chunk boundaries would pause the connection after a few thousand chunks that
+    # nobody reads from its buffer. The relay only notes where the parser stands, for `_Splice`.
     def begin_http_chunk_receiving(self) -> None:
-        pass
+        tap = _TAPS.get(self)
+        if tap is not None:
+            tap._between_chunks = False
 
     def end_http_chunk_receiving(self) -> None:
-        pass
+        tap = _TAPS.get(self)
+        if tap is not None:
+            tap._between_chunks = True
 
     def feed_eof(self) -> None:
         super().feed_eof()  # its callbacks return the connection to the pool
@@ -106,6 +111,90 @@ class _Tapped(aiohttp.StreamReader):
 
 _TAPS: dict[aiohttp.StreamReader, UpstreamResponse] = {}
 
+# A chunk-size line as HTTP/1.1 writes it (RFC 9112 §7.1), extensions allowed; anything looser goes to the parser.
+_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,8})(?:;[^\r\n]*)?\r\n")
+_PARTIAL_LINE = re.compile(rb"[0-9A-Fa-f]{0,8}(?:;[^\r\n]{0,256})?\r?")
+_PARTIAL_LIMIT = 64 * 1024  # a chunk larger than this, split across reads, goes through the parser instead
+
+
+class _Splice(asyncio.Protocol):
+    """In front of aiohttp's protocol on a relayed connection whose body is chunked and not content-coded: whole
+    chunks go to the relay's `framed` sink as they were read, framing and all — the caller's connection takes the
+    same framing — without aiohttp's parser, reader and the server's framing step per chunk, which was most of
+    the relay's Python cost (docs/performance.md). aiohttp's parser stays at the start of the first chunk not
+    taken, so whatever this does not vouch for — the last chunk (size 0, trailers), framing looser than the
+    RFC's, a chunk too large to hold until it is whole — goes to the parser, which relays, ends or fails the body
+    as always; whole chunks are taken again once the parser stands between two. A chunk split across reads is held
+    until it is whole, so the caller only ever gets whole chunks and the server can still end the body itself."""
+
+    def __init__(self, owner: UpstreamResponse, inner: ResponseHandler, framed: Callable[[bytes], None]) -> None:
+        self._owner, self._inner, self._framed = owner, inner, framed
+        self._taking = False  # whole chunks are taken here; otherwise everything goes to the parser
+        self._partial = b""
+
+    def data_received(self, data: bytes) -> None:
+        owner = self._owner
+        if self._partial:
+            data, self._partial = self._partial + data, b""
+        if not self._taking or owner._waiting_since is None:  # paused: what was held must go out first
+            self._taking = False
+            self._parse(data)
+            return
+        owner._waiting_since = owner._loop.time()
+        end, pos = len(data), 0
+        while pos < end:
+            line = _SIZE_LINE.match(data, pos)
+            if line is None:
+                break
+            stop = line.end() + int(line[1], 16) + 2
+            if stop == line.end() + 2 or stop > end or data[stop - 2 : stop] != b"\r\n":
+                break
+            pos = stop
+        if pos:
+            owner._framing = True
+            try:
+                self._framed(data if pos == end else data[:pos])
+            finally:
+                owner._framing = False
+        if pos == end:
+            return
+        rest = data[pos:]
+        if len(rest) <= _PARTIAL_LIMIT and self._unfinished(rest):
+            self._partial = rest
+        else:
+            self._taking = False
+            self._parse(rest)
+
+    @staticmethod
+    def _unfinished(rest: bytes) -> bool:
+        """A chunk whose size line says more is to come, or the start of a size line."""
+        line = _SIZE_LINE.match(rest)
+        if line is not None:
+            size = int(line[1], 16)
+            return size > 0 and line.end() + size + 2 > len(rest)
+        return _PARTIAL_LINE.fullmatch(rest) is not None
+
+    def _parse(self, data: bytes) -> None:
+        owner = self._owner
+        owner._between_chunks = False
+        self._inner.data_received(data)
+        # With the parser between two chunks (aiohttp's C parser reports a chunk's end after its CRLF; the pure
+        # Python one before it, and a CRLF still owed fails the size-line match above) the next read is taken.
+        if owner._between_chunks and data.endswith(b"\r\n") and owner._waiting_since is not None:
+            self._taking = True
+
+    def eof_received(self) -> None:
+        self._inner.eof_received()  # aiohttp's keeps nothing half-open: the transport closes itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
 
 class UpstreamResponse:
     def __init__(self, response: aiohttp.ClientResponse, idle_limit: float) -> None:
@@ -121,6 +210,10 @@ class UpstreamResponse:
         self._done: asyncio.Future[None] | None = None
         self._early = False  # handing over what came with the headers, outside the parser's callback
         self._pause_due = False
+        self._between_chunks = False  # where the parser stood after its last callback, for `_Splice`
+        self._splice: tuple[asyncio.Transport, ResponseHandler] | None = None
+        self._framing = False  # `_Splice` is handing chunks to the framed sink
+        self._transport_paused = False
 
     async def aread(self) -> bytes:
         try:
@@ -130,11 +223,15 @@ class UpstreamResponse:
         except aiohttp.ClientError as exc:
             raise UpstreamError(type(exc).__name__) from exc
 
-    def relay(self, sink: Callable[[bytes], None]) -> asyncio.Future[None]:
+    def relay(
+        self, sink: Callable[[bytes], None], framed: Callable[[bytes], None] | None = None
+    ) -> asyncio.Future[None]:
         """From now on every piece of the body goes to `sink` as the connection reads it, called from the read
         callback itself. The future ends with the body: None at its end; UpstreamTimeout after an upstream
         silence longer than the upstream timeout; UpstreamError when the connection fails or is closed; or the
-        exception `sink` raised, which also closes the connection. A sink that cannot take more calls `pause`."""
+        exception `sink` raised, which also closes the connection. A sink that cannot take more calls `pause`.
+        With `framed`, a body sent in HTTP/1.1 chunks and not content-coded goes there in whole chunks, framing
+        included, whenever it can (`_Splice`); what does not still goes to `sink`, in order."""
         if self._done is not None:
             raise RuntimeError("the body is already being relayed")
         self._sink, self._done = sink, self._loop.create_future()
@@ -159,6 +256,11 @@ class UpstreamResponse:
         if failed is None and not finished:
             content.__class__ = _Tapped
             _TAPS[content] = self
+            if framed is not None and protocol is not None and self._spliceable():
+                transport = protocol.transport
+                if transport is not None and not transport.is_closing():
+                    self._splice = (transport, protocol)
+                    transport.set_protocol(_Splice(self, protocol, framed))
         if early:
             self._early = True
             try:
@@ -178,6 +280,10 @@ class UpstreamResponse:
         self._waiting_since = None
         if self._early:
             self._pause_due = True
+        elif self._framing and self._splice is not None:
+            # The parser is not in use: stop the socket only (pausing the parser would leave its pause pending).
+            self._transport_paused = True
+            self._splice[0].pause_reading()
         else:
             self._pause_reading()
 
@@ -187,6 +293,11 @@ class UpstreamResponse:
         if self._pause_due:
             self._pause_due = False
             return
+        if self._transport_paused:
+            self._transport_paused = False
+            if self._splice is not None:
+                self._splice[0].resume_reading()
+            return
         protocol = self._protocol()
         if protocol is not None:
             protocol.resume_reading()
@@ -195,6 +306,11 @@ class UpstreamResponse:
         protocol = self._protocol()
         if protocol is not None:
             protocol.pause_reading()
+
+    def _spliceable(self) -> bool:
+        headers = self._response.headers
+        coding = headers.get("Content-Encoding", "identity").strip().lower()
+        return headers.get("Transfer-Encoding", "").strip().lower() == "chunked" and coding == "identity"
 
     def _protocol(self) -> ResponseHandler | None:
         """The connection's protocol; None once the body has ended (the connection is back in the pool)."""
@@ -216,6 +332,11 @@ class UpstreamResponse:
 
     def _ended(self, exc: BaseException | None) -> None:
         _TAPS.pop(self._response.content, None)
+        if self._splice is not None:  # aiohttp's protocol takes its connection back, for the pool or to close
+            transport, protocol = self._splice
+            self._splice = None
+            if not transport.is_closing():
+                transport.set_protocol(protocol)
         self._sink = _no_sink  # the sink holds its relay, which holds this: no cycle left for the collector
         if self._watchdog is not None:
             self._watchdog.cancel()
@@ -251,6 +372,7 @@ class UpstreamResponse:
         self._response.close()
         if self._done is not None:  # closing a response that was already released does not end its relay
             _TAPS.pop(self._response.content, None)
+        self._splice = None
 
 
 def _no_sink(data: bytes) -> None:

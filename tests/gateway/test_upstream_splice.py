@@ -1,0 +1,214 @@
+"""Whole chunks of a chunked upstream body relayed with their framing (`UpstreamResponse.relay(sink, framed)`),
+against an upstream whose writes — and so the gateway's reads — split the body where each test says: every byte
+arrives once and in order, the caller only ever gets whole chunks, whatever the relay does not vouch for goes
+through aiohttp's parser (which ends or fails the body as always), and the connection goes back to the pool."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from skygate.gateway.relay import StreamRelay
+from skygate.gateway.upstream import UpstreamClient, UpstreamError, UpstreamTimeout
+from skygate.settings import Settings
+from skygate_emulator.server import serve_in_thread
+from tests.gateway.scripted_upstream import chunk, dechunk, scripted_upstream
+
+# Events of different lengths, so size lines have one and two hex digits, letters among them.
+EVENTS = [b'data: {"n": %d, "pad": "%s"}\n\n' % (n, b"x" * (n * 7 % 40)) for n in range(12)]
+LAST = b"0\r\n\r\n"
+Events = list[tuple[str, bytes]]
+
+
+async def _relay(url: str, hold: float = 0.0, idle_limit: float = 5.0) -> tuple[Events, BaseException | None]:
+    """One request's body as handed over: ("piece", bytes) to the sink, ("framed", bytes) whole chunks; how it
+    ended. With `hold`, the framed sink pauses the upstream that long on its first call (a caller not reading)."""
+    client = UpstreamClient(Settings(upstream_timeout_seconds=idle_limit))
+    try:
+        return await _relay_on(client, url, hold)
+    finally:
+        await client.aclose()
+
+
+async def _relay_on(client: UpstreamClient, url: str, hold: float = 0.0) -> tuple[Events, BaseException | None]:
+    upstream = await client.send(url, {"content-type": "application/json"}, b"{}")
+    events: Events = []
+
+    def framed(chunks: bytes) -> None:
+        events.append(("framed", chunks))
+        if hold and sum(kind == "framed" for kind, _ in events) == 1:
+            upstream.pause()
+            asyncio.get_running_loop().call_later(hold, upstream.resume)
+
+    try:
+        await upstream.relay(lambda piece: events.append(("piece", piece)), framed)
+    except UpstreamError as exc:
+        return events, exc
+    finally:
+        await upstream.aclose()
+    return events, None
+
+
+def _payload(events: Events) -> bytes:
+    """The body as the caller gets it: framed bytes must be whole chunks only (`dechunk` is strict)."""
+    return b"".join(b"".join(dechunk(data)) if kind == "framed" else data for kind, data in events)
+
+
+def _framed_chunks(events: Events) -> int:
+    return sum(len(dechunk(data)) for kind, data in events if kind == "framed")
+
+
+def test_chunks_read_one_at_a_time_go_out_framed_and_the_connection_is_reused() -> None:
+    with scripted_upstream([*(chunk(e) for e in EVENTS), LAST]) as upstream:
+
+        async def twice() -> list[tuple[Events, BaseException | None]]:
+            client = UpstreamClient(Settings())
+            try:
+                return [await _relay_on(client, upstream.url), await _relay_on(client, upstream.url)]
+            finally:
+                await client.aclose()
+
+        runs = asyncio.run(twice())
+    for events, ended in runs:
+        assert ended is None
+        assert _payload(events) == b"".join(EVENTS)
+        # The first chunk goes through the parser (where it stands is known only after it); the rest are taken.
+        assert _framed_chunks(events) >= len(EVENTS) - 1
+    assert (upstream.connections, upstream.requests) == (1, 2)
+
+
+def test_reads_that_split_size_lines_data_and_crlfs_lose_nothing() -> None:
+    c = [chunk(e) for e in EVENTS]
+    pieces = [
+        c[0],
+        c[1][:1], c[1][1:],  # a size line split after its first digit
+        c[2][:4], c[2][4:20], c[2][20:-1], c[2][-1:],  # the size line's CRLF, the data and the last LF apart
+        c[3] + c[4] + c[5][:6],  # two whole chunks and the start of a third
+        c[5][6:] + chunk(EVENTS[6], b";ext=1") + chunk(EVENTS[7]).upper()[:3] + chunk(EVENTS[7])[3:],
+        c[8] + c[9] + b"0",  # the last chunk's size line, not yet known to be the last
+        b"\r\nx-trailer: 1\r\n\r\n",
+    ]  # fmt: skip
+    with scripted_upstream(pieces) as upstream:
+        events, ended = asyncio.run(_relay(upstream.url))
+    assert ended is None
+    assert _payload(events) == b"".join(EVENTS[:10])
+    assert _framed_chunks(events) >= 8
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [b"zz\r\nabc\r\n", b"3\r\nabcXY" + chunk(b"more")],  # not a size line; a chunk whose data runs past its size
+    ids=["size-line", "missing-crlf"],
+)
+def test_broken_framing_goes_to_the_parser_which_fails_the_body(bad: bytes) -> None:
+    pieces = [chunk(EVENTS[0]), chunk(EVENTS[1]), chunk(EVENTS[2]) + bad, chunk(EVENTS[3]), LAST]
+    with scripted_upstream(pieces) as upstream:
+        events, ended = asyncio.run(_relay(upstream.url))
+    assert isinstance(ended, UpstreamError)
+    body = _payload(events)  # framed parts whole chunks only; the parser may pass on a bad chunk's first bytes
+    assert body.startswith(b"".join(EVENTS[:3]))
+    assert EVENTS[3] not in body
+
+
+def test_a_body_cut_off_inside_a_chunk_fails_and_the_partial_chunk_never_goes_out() -> None:
+    pieces = [chunk(EVENTS[0]), chunk(EVENTS[1]), chunk(EVENTS[2])[:12]]
+    with scripted_upstream(pieces, close_after=True) as upstream:
+        events, ended = asyncio.run(_relay(upstream.url))
+    assert isinstance(ended, UpstreamError)
+    assert _payload(events) == b"".join(EVENTS[:2])
+
+
+def test_a_chunk_too_large_to_hold_goes_through_the_parser_and_framing_resumes_after() -> None:
+    big = b"data: " + b"y" * 200_000 + b"\n\n"
+    framed_big = chunk(big)
+    pieces = [
+        chunk(EVENTS[0]), chunk(EVENTS[1]),
+        framed_big[:70_000], framed_big[70_000:140_000], framed_big[140_000:],
+        *(chunk(e) for e in EVENTS[2:]), LAST,
+    ]  # fmt: skip
+    with scripted_upstream(pieces) as upstream:
+        events, ended = asyncio.run(_relay(upstream.url))
+    assert ended is None
+    assert _payload(events) == EVENTS[0] + EVENTS[1] + big + b"".join(EVENTS[2:])
+    after_big = events[[kind for kind, _ in events].index("piece", 1) :]
+    assert sum(len(dechunk(data)) for kind, data in after_big if kind == "framed") >= len(EVENTS) - 3
+
+
+def test_a_pause_from_the_framed_sink_is_not_silence_and_loses_nothing() -> None:
+    # Paused 1.5 s on the first framed chunk with a 1 s upstream timeout; chunks keep coming 30 ms apart meanwhile.
+    with scripted_upstream([*(chunk(e) for e in EVENTS), LAST]) as upstream:
+        events, ended = asyncio.run(_relay(upstream.url, hold=1.5, idle_limit=1.0))
+    assert ended is None
+    assert _payload(events) == b"".join(EVENTS)
+
+
+def test_after_a_pause_from_the_framed_sink_the_parser_is_not_left_paused() -> None:
+    # Nine hex digits are more than the relay takes, so this read goes to aiohttp's parser, whole. Had the framed
+    # sink's pause also paused the parser (outside its callback, the pause waits for the next piece), the parser
+    # would stop after the first piece with the transport reading and the rest of the read stuck: a timeout.
+    pieces = [chunk(EVENTS[0]), chunk(EVENTS[1]), b"0000000" + chunk(EVENTS[2]) + chunk(EVENTS[3]) + LAST]
+    with scripted_upstream(pieces) as upstream:
+        events, ended = asyncio.run(_relay(upstream.url, hold=0.5, idle_limit=1.0))
+    assert ended is None
+    assert _payload(events) == b"".join(EVENTS[:4])
+
+
+def test_silence_while_taking_chunks_is_still_an_upstream_timeout() -> None:
+    pieces = [chunk(EVENTS[0]), chunk(EVENTS[1]), chunk(EVENTS[2])]  # then nothing, the connection left open
+    with scripted_upstream(pieces) as upstream:
+        started = time.monotonic()
+        events, ended = asyncio.run(_relay(upstream.url, idle_limit=1.0))
+    assert isinstance(ended, UpstreamTimeout)
+    assert 0.9 < time.monotonic() - started < 5
+    assert _payload(events) == b"".join(EVENTS[:3])
+
+
+# Through the ASGI relay and uvicorn's socket: a caller that stops reading fills the socket buffers with framed
+# chunks, uvicorn reports its transport paused, and the relay stops reading upstream until it drains.
+
+BULK = [b"data: %06d %s\n\n" % (n, b"z" * 32_000) for n in range(400)]  # 12.8 MB, past Linux's socket buffers
+
+
+def _relay_app(upstream_url: str) -> Any:
+    clients: list[UpstreamClient] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    clients.append(UpstreamClient(Settings()))
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await clients[0].aclose()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        upstream = await clients[0].send(upstream_url, {"content-type": "application/json"}, b"{}")
+        await StreamRelay(upstream, "text/event-stream", {}, "scripted")(scope, receive, send)
+
+    return app
+
+
+@pytest.fixture
+def slow_reader_setup() -> Iterator[str]:
+    with (
+        scripted_upstream([*(chunk(e) for e in BULK), LAST], gap=0.001) as upstream,
+        serve_in_thread(_relay_app(upstream.url)) as port,
+    ):
+        yield f"http://127.0.0.1:{port}"
+
+
+def test_a_caller_that_stops_reading_gets_every_framed_chunk_in_order(slow_reader_setup: str) -> None:
+    received = bytearray()
+    with httpx.Client(timeout=30) as client, client.stream("POST", slow_reader_setup, content=b"{}") as response:
+        parts = response.iter_bytes()
+        received += next(parts)
+        time.sleep(1.0)  # the caller's socket fills, then the relay's; the upstream is paused
+        for part in parts:
+            received += part
+    assert bytes(received) == b"".join(BULK)
