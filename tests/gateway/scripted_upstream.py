@@ -37,6 +37,7 @@ class ScriptedUpstream:
     url: str
     connections: int = 0
     requests: int = 0
+    finished_at: float | None = None  # time.monotonic() when the last piece of the last answer was sent
     _stop: threading.Event = field(default_factory=threading.Event)
 
 
@@ -86,9 +87,10 @@ def scripted_upstream(
                     conn.sendall(HEAD)
                     for piece in pieces:
                         time.sleep(gap)
-                        conn.sendall(piece)
+                        conn.sendall(piece)  # blocks while the gateway is not reading
                 except OSError:
                     return
+                upstream.finished_at = time.monotonic()
                 if close_after:
                     return
 

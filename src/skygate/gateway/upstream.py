@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 import aiohttp
 from aiohttp.client_proto import ResponseHandler
+from aiohttp.http_exceptions import HttpProcessingError
 
 from skygate.settings import Settings
 
@@ -111,23 +112,28 @@ class _Tapped(aiohttp.StreamReader):
 
 _TAPS: dict[aiohttp.StreamReader, UpstreamResponse] = {}
 
-# A chunk-size line as HTTP/1.1 writes it (RFC 9112 §7.1), extensions allowed; anything looser goes to the parser.
-_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,8})(?:;[^\r\n]*)?\r\n")
-_PARTIAL_LINE = re.compile(rb"[0-9A-Fa-f]{0,8}(?:;[^\r\n]{0,256})?\r?")
+# A chunk-size line as HTTP/1.1 writes it (RFC 9112 §7.1), with token extensions; anything looser (spaces, quoted
+# values) goes to aiohttp's parser, which takes or refuses it as it always has.
+_TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,8})(?:;%s(?:=%s)?)*\r\n" % (_TOKEN, _TOKEN))
+_PARTIAL_LINE = re.compile(rb"[0-9A-Fa-f]{0,8}[;=!#$%&'*+.^_`|~0-9A-Za-z-]{0,256}\r?")
 _PARTIAL_LIMIT = 64 * 1024  # a chunk larger than this, split across reads, goes through the parser instead
 
 
 class _Splice(asyncio.Protocol):
-    """In front of aiohttp's protocol on a relayed connection whose body is chunked and not content-coded: whole
-    chunks go to the relay's `framed` sink as they were read, framing and all — the caller's connection takes the
-    same framing — without aiohttp's parser, reader and the server's framing step per chunk, which was most of
+    """In front of aiohttp's protocol on a relayed connection. With a `framed` sink and a body that is chunked and
+    not content-coded, whole chunks go there as they were read, framing and all — the caller's connection takes
+    the same framing — without aiohttp's parser, reader and the server's framing step per chunk, which was most of
     the relay's Python cost (docs/performance.md). aiohttp's parser stays at the start of the first chunk not
     taken, so whatever this does not vouch for — the last chunk (size 0, trailers), framing looser than the
     RFC's, a chunk too large to hold until it is whole — goes to the parser, which relays, ends or fails the body
     as always; whole chunks are taken again once the parser stands between two. A chunk split across reads is held
-    until it is whole, so the caller only ever gets whole chunks and the server can still end the body itself."""
+    until it is whole, so the caller only ever gets whole chunks and the server can still end the body itself.
 
-    def __init__(self, owner: UpstreamResponse, inner: ResponseHandler, framed: Callable[[bytes], None]) -> None:
+    Every relay has one, framed or not, for what aiohttp does not tell the body reader: a body its parser refused
+    (it fails only the protocol and closes the connection) ends the relay at once, not at the idle timeout."""
+
+    def __init__(self, owner: UpstreamResponse, inner: ResponseHandler, framed: Callable[[bytes], None] | None) -> None:
         self._owner, self._inner, self._framed = owner, inner, framed
         self._taking = False  # whole chunks are taken here; otherwise everything goes to the parser
         self._partial = b""
@@ -151,9 +157,13 @@ class _Splice(asyncio.Protocol):
                 break
             pos = stop
         if pos:
+            assert self._framed is not None
             owner._framing = True
             try:
                 self._framed(data if pos == end else data[:pos])
+            except Exception as exc:
+                owner._sink_failed(exc)
+                return
             finally:
                 owner._framing = False
         if pos == end:
@@ -178,9 +188,18 @@ class _Splice(asyncio.Protocol):
         owner = self._owner
         owner._between_chunks = False
         self._inner.data_received(data)
+        refused = self._inner.exception()
+        if refused is not None:
+            owner._ended(refused)
+            return
         # With the parser between two chunks (aiohttp's C parser reports a chunk's end after its CRLF; the pure
         # Python one before it, and a CRLF still owed fails the size-line match above) the next read is taken.
-        if owner._between_chunks and data.endswith(b"\r\n") and owner._waiting_since is not None:
+        if (
+            owner._between_chunks
+            and self._framed is not None
+            and data.endswith(b"\r\n")
+            and owner._waiting_since is not None
+        ):
             self._taking = True
 
     def eof_received(self) -> None:
@@ -188,6 +207,7 @@ class _Splice(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._inner.connection_lost(exc)
+        self._owner._ended(self._inner.exception() or aiohttp.ServerDisconnectedError())  # if nothing ended it
 
     def pause_writing(self) -> None:
         self._inner.pause_writing()
@@ -256,11 +276,10 @@ class UpstreamResponse:
         if failed is None and not finished:
             content.__class__ = _Tapped
             _TAPS[content] = self
-            if framed is not None and protocol is not None and self._spliceable():
-                transport = protocol.transport
-                if transport is not None and not transport.is_closing():
-                    self._splice = (transport, protocol)
-                    transport.set_protocol(_Splice(self, protocol, framed))
+            transport = protocol.transport if protocol is not None else None
+            if protocol is not None and transport is not None and not transport.is_closing():
+                self._splice = (transport, protocol)
+                transport.set_protocol(_Splice(self, protocol, framed if self._spliceable() else None))
         if early:
             self._early = True
             try:
@@ -323,12 +342,16 @@ class UpstreamResponse:
             self._pause_reading()
         try:
             self._sink(data)
-        except Exception as exc:  # the sink's failure is the relay's result, raised to its awaiter
-            self._ended(exc)
-            self._response.close()
+        except Exception as exc:
+            self._sink_failed(exc)
             return
         if self._waiting_since is not None:
             self._waiting_since = self._loop.time()
+
+    def _sink_failed(self, exc: Exception) -> None:
+        """A sink's failure is the relay's result, raised to its awaiter; the upstream is of no more use."""
+        self._ended(exc)
+        self._response.close()
 
     def _ended(self, exc: BaseException | None) -> None:
         _TAPS.pop(self._response.content, None)
@@ -345,7 +368,7 @@ class UpstreamResponse:
             return
         if exc is None:
             done.set_result(None)
-        elif isinstance(exc, aiohttp.ClientError | TimeoutError):
+        elif isinstance(exc, aiohttp.ClientError | HttpProcessingError | TimeoutError):
             timed_out = self._idle or isinstance(exc, TimeoutError)
             failure = self._silence() if timed_out else UpstreamError(type(exc).__name__)
             failure.__cause__ = exc
