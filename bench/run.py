@@ -130,6 +130,8 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=1000, help="concurrent streams")
     parser.add_argument("--interval-ms", type=float, default=100.0, help="time between a stream's chunks")
     parser.add_argument("--stream-seconds", type=float, default=15.0, help="streaming time measured per target")
+    parser.add_argument("--stream-chunks", type=int, default=0,
+                        help="chunks per stream (default: about five seconds' worth)")  # fmt: skip
     parser.add_argument("--soak-minutes", type=float, default=0.0, help="stream this long, sampling skygate's RSS")
     parser.add_argument("--parts", default="http,auth,stream", help="which parts to run (comma-separated)")
     parser.add_argument("--smoke", action="store_true", help="a quick run that checks the bench works")
@@ -197,7 +199,7 @@ def main() -> None:
         if auths:
             print("\n" + entra.parity_table(auths, args.rounds))
         if streamed:
-            print("\n" + streaming.stream_table(streamed, args.interval_ms))
+            print("\n" + streaming.stream_table(streamed, args.interval_ms, stream_chunks(args)))
             if (tmp / "stream-profile.txt").exists():
                 print("\nStreaming: " + top_frames((tmp / "stream-profile.txt").read_text()))
         if samples:
@@ -211,11 +213,15 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def stream_chunks(args: argparse.Namespace) -> int:
+    # Streams of about five seconds (half a second in a smoke run), each followed by the next on its connection.
+    return int(args.stream_chunks or max(5, round((500 if args.smoke else 5_000) / args.interval_ms)))
+
+
 def run_streaming(
     tmp: Path, gw: Skygate, args: argparse.Namespace
 ) -> tuple[list[streaming.StreamResult], list[tuple[float, float]]]:
-    # Streams of about five seconds (half a second in a smoke run), each followed by the next on its connection.
-    chunks = max(5, round((500 if args.smoke else 5_000) / args.interval_ms))
+    chunks = stream_chunks(args)
     warmup = 2.0 if args.smoke else 5.0
     with streaming.standin(args.interval_ms, chunks) as (standin, standin_pid):
         key = gw.key_provider("bench-stream", standin)

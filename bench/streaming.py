@@ -106,10 +106,11 @@ def soak(url: str, key: str, pid: int, streams: int, minutes: float, every: floa
     return samples
 
 
-def stream_table(results: list[StreamResult], interval_ms: float) -> str:
+def stream_table(results: list[StreamResult], interval_ms: float, chunks: int) -> str:
     direct = next(r for r in results if r.target == "direct")
     lines = [
-        f"Streaming: {direct.streams:,} concurrent streams, a chunk every {interval_ms:g} ms on each.",
+        f"Streaming: {direct.streams:,} concurrent streams, a chunk every {interval_ms:g} ms on each, {chunks} "
+        "chunks a stream.",
         "",
         "| target | chunks/s | first chunk p50 | p99 | added p50 | chunk delivery p50 | p99 | added p50 | added p99 "
         "| CPU per chunk |",
