@@ -295,12 +295,12 @@ class UpstreamResponse:
         the sink, while the parser hands a piece over, it stops after that piece and keeps the rest. A pause
         asked for outside the parser's callback (for what came with the headers) takes effect as the next piece
         arrives: pausing aiohttp's parser there would leave its pause pending, to stop it after a later piece
-        with the transport reading again and the rest of that read stuck until more bytes come."""
+        with the transport reading again and the rest of that read stuck until more bytes come. From the framed
+        sink, the parser is not in use: the socket itself stops, after that read."""
         self._waiting_since = None
         if self._early:
             self._pause_due = True
         elif self._framing and self._splice is not None:
-            # The parser is not in use: stop the socket only (pausing the parser would leave its pause pending).
             self._transport_paused = True
             self._splice[0].pause_reading()
         else:
