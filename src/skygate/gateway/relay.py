@@ -123,9 +123,7 @@ class StreamRelay:
             blocker = next(steps)
         except StopIteration:
             return  # written: the usual case
-        self._held = []
-        self._upstream.pause()
-        self._catching_up = asyncio.get_running_loop().create_task(self._catch_up(_rest(steps, blocker)))
+        self._hold(_rest(steps, blocker))
 
     def _write_framed(self, chunks: bytes) -> None:
         """Whole HTTP/1.1 chunks, framing included, straight to the caller's socket: what uvicorn's `send` does
@@ -136,9 +134,14 @@ class StreamRelay:
             return  # as uvicorn's send: the watcher ends the relay
         cycle.transport.write(chunks)
         if cycle.flow.write_paused:
-            self._held = []
-            self._upstream.pause()
-            self._catching_up = asyncio.get_running_loop().create_task(self._catch_up(cycle.flow.drain))
+            self._hold(cycle.flow.drain)
+
+    def _hold(self, held_send: Callable[[], Any]) -> None:
+        """The server is holding a write back: later pieces wait, in order, and the upstream pauses, until
+        `held_send` has finished on a task and what waited has gone out."""
+        self._held = []
+        self._upstream.pause()
+        self._catching_up = asyncio.get_running_loop().create_task(self._catch_up(held_send))
 
     async def _catch_up(self, held_send: Callable[[], Any]) -> None:
         try:

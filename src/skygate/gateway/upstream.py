@@ -277,7 +277,8 @@ class UpstreamResponse:
             content.__class__ = _Tapped
             _TAPS[content] = self
             transport = protocol.transport if protocol is not None else None
-            if protocol is not None and transport is not None and not transport.is_closing():
+            if transport is not None and not transport.is_closing():
+                assert protocol is not None
                 self._splice = (transport, protocol)
                 transport.set_protocol(_Splice(self, protocol, framed if self._spliceable() else None))
         if early:
