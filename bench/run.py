@@ -5,9 +5,9 @@ In one run, on this machine:
   completion), the same request straight to it ("direct"), through an nginx proxy hop ("nginx hop"), and
   through skygate (one worker, API-key provider); wrk drives each at several concurrencies;
 - provider auth: the same through API-key, Entra client-secret and workload-identity providers (bench/entra.py);
-- streaming: concurrent SSE streams from a paced stand-in, direct, through an nginx hop and through skygate
-  (bench/streaming.py); with --soak-minutes, skygate's memory under streams for that long.
-skygate (and the streaming nginx hop) are pinned to core 0; stand-ins and load generators to core 1.
+- streaming: concurrent SSE streams from a paced stand-in, direct, through an nginx hop, through a bare uvloop
+  pipe and through skygate (bench/streaming.py); with --soak-minutes, skygate's memory under streams for that long.
+skygate (and the streaming nginx hop and pipe) are pinned to core 0; stand-ins and load generators to core 1.
 Results are printed as Markdown tables, and as JSON with --json.
 """
 
@@ -129,7 +129,9 @@ def main() -> None:
     parser.add_argument("--round-seconds", type=float, default=1.0, help="duration of each auth round")
     parser.add_argument("--streams", type=int, default=1000, help="concurrent streams")
     parser.add_argument("--interval-ms", type=float, default=100.0, help="time between a stream's chunks")
-    parser.add_argument("--stream-seconds", type=float, default=15.0, help="streaming time measured per target")
+    parser.add_argument("--stream-seconds", type=float, default=10.0,
+                        help="streaming time measured per target and round")  # fmt: skip
+    parser.add_argument("--stream-rounds", type=int, default=3, help="interleaved rounds of the streaming targets")
     parser.add_argument("--stream-chunks", type=int, default=0,
                         help="chunks per stream (default: about five seconds' worth)")  # fmt: skip
     parser.add_argument("--soak-minutes", type=float, default=0.0, help="stream this long, sampling skygate's RSS")
@@ -140,11 +142,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.seconds, args.concurrency, args.rounds = 1.0, "1,8", 1
-        args.streams, args.interval_ms, args.stream_seconds = 50, 50.0, 2.0
+        args.streams, args.interval_ms, args.stream_seconds, args.stream_rounds = 50, 50.0, 2.0, 1
         args.soak_minutes = min(args.soak_minutes, 0.1)
     parts = set(args.parts.split(","))
     if not parts <= {"http", "auth", "stream"}:
         parser.error(f"--parts: choose from http, auth, stream (got {args.parts})")
+    if args.stream_rounds < 1 or args.rounds < 1:
+        parser.error("--rounds and --stream-rounds: at least 1")
     levels = [int(c) for c in args.concurrency.split(",")] if "http" in parts else []
 
     tmp = Path(tempfile.mkdtemp(prefix="skygate-bench-"))
@@ -199,7 +203,7 @@ def main() -> None:
         if auths:
             print("\n" + entra.parity_table(auths, args.rounds))
         if streamed:
-            print("\n" + streaming.stream_table(streamed, args.interval_ms, stream_chunks(args)))
+            print("\n" + streaming.stream_table(streamed, args.interval_ms, stream_chunks(args), args.stream_rounds))
             if (tmp / "stream-profile.txt").exists():
                 print("\nStreaming: " + top_frames((tmp / "stream-profile.txt").read_text()))
         if samples:
@@ -225,23 +229,30 @@ def run_streaming(
     warmup = 2.0 if args.smoke else 5.0
     with streaming.standin(args.interval_ms, chunks) as (standin, standin_pid):
         key = gw.key_provider("bench-stream", standin)
-        with streaming.nginx_hop(tmp, standin) as (hop, hop_pid):
+        with streaming.nginx_hop(tmp, standin) as (hop, hop_pid), streaming.pipe_relay(standin) as (pipe, pipe_pid):
             relays = [
                 ("direct", f"http://127.0.0.1:{standin}/openai/v1/chat/completions", "bench", standin_pid),
                 ("nginx hop", f"http://127.0.0.1:{hop}/openai/v1/chat/completions", "bench", hop_pid),
+                ("uvloop pipe", f"http://127.0.0.1:{pipe}/openai/v1/chat/completions", "bench", pipe_pid),
                 ("skygate", f"{gw.base}/v1/chat/completions", key, gw.pid),
             ]
-            results = []
-            for target, url, k, pid in relays:
-                spy = None
-                if args.profile and target == "skygate":
-                    spy = py_spy(pid, warmup + 2, args.stream_seconds - 3, tmp / "stream-profile.txt")
-                results.append(streaming.measure(target, url, k, pid, args.streams, args.stream_seconds, warmup))
-                if spy is not None:
-                    spy.join(timeout=60)
+            rounds: list[dict[str, streaming.StreamResult]] = []
+            for turn in range(args.stream_rounds):
+                # Each round starts with a different target, so drift and the position in a round hit each alike.
+                order = relays[turn % len(relays) :] + relays[: turn % len(relays)]
+                measured = {}
+                for target, url, k, pid in order:
+                    spy = None
+                    if args.profile and target == "skygate" and turn == 0:
+                        spy = py_spy(pid, warmup + 2, args.stream_seconds - 3, tmp / "stream-profile.txt")
+                    measured[target] = streaming.measure(target, url, k, pid, args.streams, args.stream_seconds, warmup)
+                    if spy is not None:
+                        spy.join(timeout=60)
+                rounds.append({target: measured[target] for target, *_ in relays})
+            results = streaming.medians(rounds)
         samples = []
         if args.soak_minutes > 0:
-            samples = streaming.soak(relays[2][1], key, gw.pid, args.streams, args.soak_minutes,
+            samples = streaming.soak(relays[-1][1], key, gw.pid, args.streams, args.soak_minutes,
                                      every=5.0 if args.smoke else 30.0)  # fmt: skip
     return results, samples
 

@@ -1,17 +1,19 @@
 """The streaming part of the bench: many concurrent SSE streams from a paced stand-in, straight to it ("direct"),
-through an nginx proxy hop, and through skygate, with time to first chunk, each chunk's delivery time and the
-CPU each relay spends per chunk; and the memory soak (streams for minutes, RSS sampled as they run).
+through an nginx proxy hop, through a bare uvloop pipe (the least a Python relay can cost) and through skygate,
+with time to first chunk, each chunk's delivery time and the CPU each relay spends per chunk, over interleaved
+rounds; and the memory soak (streams for minutes, RSS sampled as they run).
 
 The stand-in and the load (both bare uvloop protocols, bench/sse_standin.py and bench/stream_load.py) share
-core 1; the relay under test — skygate or the nginx hop — has core 0 to itself."""
+core 1; the relay under test — skygate, the nginx hop or the pipe — has core 0 to itself."""
 
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,10 @@ class StreamResult:
     chunk_p99_us: float
     cpu_us_per_chunk: float
     errors: int
+    # Against direct: set by `medians`, from each round's difference with direct in the same round.
+    added_ttft_p50_us: float = 0.0
+    added_chunk_p50_us: float = 0.0
+    added_chunk_p99_us: float = 0.0
 
 
 @contextmanager
@@ -52,6 +58,19 @@ def standin(interval_ms: float, chunks: int) -> Iterator[tuple[int, int]]:
     command = [sys.executable, "-m", "bench.sse_standin", "--port", str(port), "--chunks", str(chunks),
                "--interval-ms", str(interval_ms)]  # fmt: skip
     process = subprocess.Popen(pinned(1, command), cwd=ROOT)
+    try:
+        wait_port(port, time.monotonic() + 10)
+        yield port, process.pid
+    finally:
+        stop([process])
+
+
+@contextmanager
+def pipe_relay(upstream: int) -> Iterator[tuple[int, int]]:
+    """The uvloop pipe (bench/pipe_relay.py) to the stand-in on core 0; yields its port and pid."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.pipe_relay", "--port", str(port), "--upstream", str(upstream)]
+    process = subprocess.Popen(pinned(0, command), cwd=ROOT)
     try:
         wait_port(port, time.monotonic() + 10)
         yield port, process.pid
@@ -85,6 +104,30 @@ def measure(target: str, url: str, key: str, pid: int, streams: int, seconds: fl
                         r["chunk_p50_us"], r["chunk_p99_us"], r["cpu_us_per_chunk"], int(r["errors"]))  # fmt: skip
 
 
+def medians(rounds: list[dict[str, StreamResult]]) -> list[StreamResult]:
+    """Each target's median over the rounds, in the first round's order. The added times are the medians of each
+    round's difference from direct in that round: paired, so the host's drift between rounds (which moves every
+    row) mostly cancels, where a difference between two single runs minutes apart carried it whole."""
+
+    def median(values: Iterable[float]) -> float:
+        return float(statistics.median(values))
+
+    direct = [measured["direct"] for measured in rounds]
+    results = []
+    for target in rounds[0]:
+        rows = [measured[target] for measured in rounds]
+        results.append(StreamResult(
+            target, rows[0].streams, median(r.chunks_per_second for r in rows),
+            median(r.ttft_p50_us for r in rows), median(r.ttft_p99_us for r in rows),
+            median(r.chunk_p50_us for r in rows), median(r.chunk_p99_us for r in rows),
+            median(r.cpu_us_per_chunk for r in rows), sum(r.errors for r in rows),
+            median(r.ttft_p50_us - d.ttft_p50_us for r, d in zip(rows, direct, strict=True)),
+            median(r.chunk_p50_us - d.chunk_p50_us for r, d in zip(rows, direct, strict=True)),
+            median(r.chunk_p99_us - d.chunk_p99_us for r, d in zip(rows, direct, strict=True)),
+        ))  # fmt: skip
+    return results
+
+
 def soak(url: str, key: str, pid: int, streams: int, minutes: float, every: float = 30.0) -> list[tuple[float, float]]:
     """Streams for `minutes`; skygate's RSS every `every` seconds as (minute, MiB)."""
     started = time.monotonic()
@@ -106,11 +149,11 @@ def soak(url: str, key: str, pid: int, streams: int, minutes: float, every: floa
     return samples
 
 
-def stream_table(results: list[StreamResult], interval_ms: float, chunks: int) -> str:
-    direct = next(r for r in results if r.target == "direct")
+def stream_table(results: list[StreamResult], interval_ms: float, chunks: int, rounds: int) -> str:
     lines = [
-        f"Streaming: {direct.streams:,} concurrent streams, a chunk every {interval_ms:g} ms on each, {chunks} "
-        "chunks a stream.",
+        f"Streaming: {results[0].streams:,} concurrent streams, a chunk every {interval_ms:g} ms on each, {chunks} "
+        f"chunks a stream; each target's median of {rounds} interleaved round{'s' if rounds > 1 else ''}, and the "
+        "added times the median of its difference from direct within each round.",
         "",
         "| target | chunks/s | first chunk p50 | p99 | added p50 | chunk delivery p50 | p99 | added p50 | added p99 "
         "| CPU per chunk |",
@@ -120,10 +163,10 @@ def stream_table(results: list[StreamResult], interval_ms: float, chunks: int) -
         added = r.target != "direct"
         lines.append(
             f"| {r.target} | {r.chunks_per_second:,.0f} | {r.ttft_p50_us:,.0f} µs | {r.ttft_p99_us:,.0f} µs | "
-            f"{f'{r.ttft_p50_us - direct.ttft_p50_us:,.0f} µs' if added else ''} | "
+            f"{f'{r.added_ttft_p50_us:,.0f} µs' if added else ''} | "
             f"{r.chunk_p50_us:,.0f} µs | {r.chunk_p99_us:,.0f} µs | "
-            f"{f'{r.chunk_p50_us - direct.chunk_p50_us:,.0f} µs' if added else ''} | "
-            f"{f'{r.chunk_p99_us - direct.chunk_p99_us:,.0f} µs' if added else ''} | "
+            f"{f'{r.added_chunk_p50_us:,.0f} µs' if added else ''} | "
+            f"{f'{r.added_chunk_p99_us:,.0f} µs' if added else ''} | "
             f"{r.cpu_us_per_chunk:,.1f} µs |"
         )
     lines.append(f"\nstream errors: {sum(r.errors for r in results)} (direct's CPU is the stand-in's own)")

@@ -38,11 +38,15 @@ def test_the_bench_runs_and_reports_every_part() -> None:
     assert all(r["rps"] > 0 and r["errors"] == 0 for r in auth), "every auth method served every call"
 
     streams = report["streaming"]
-    assert {r["target"] for r in streams} == {"direct", "nginx hop", "skygate"}
+    assert {r["target"] for r in streams} == {"direct", "nginx hop", "uvloop pipe", "skygate"}
     for row in streams:
         assert row["errors"] == 0
         assert row["chunks_per_second"] > 0
         assert row["chunk_p50_us"] > 0  # delivery times were read from the stand-in's stamps
+        assert row["cpu_us_per_chunk"] > 0
+    direct = next(r for r in streams if r["target"] == "direct")
+    for row in streams:  # one round: each added time is that row's difference from direct
+        assert row["added_chunk_p50_us"] == pytest.approx(row["chunk_p50_us"] - direct["chunk_p50_us"])
     assert len(report["soak_rss"]) >= 2
 
     for heading in ("| target | c | rps |", "| provider auth |", "chunk delivery p50", "Soak: skygate RSS"):

@@ -1,0 +1,38 @@
+"""The streaming table's figures over interleaved rounds: medians per target, and added times paired per round."""
+
+from __future__ import annotations
+
+from bench.streaming import StreamResult, medians, stream_table
+
+
+def _row(target: str, chunk_p50: float, ttft_p50: float = 1000.0, cpu: float = 20.0) -> StreamResult:
+    return StreamResult(target, 1000, 9_900.0, ttft_p50, ttft_p50 * 4, chunk_p50, chunk_p50 * 4, cpu, 0)
+
+
+def test_added_times_are_paired_within_each_round() -> None:
+    # The host slows down in the second round: direct and skygate move together there.
+    rounds = [
+        {"direct": _row("direct", 100), "skygate": _row("skygate", 130, cpu=25)},
+        {"direct": _row("direct", 300), "skygate": _row("skygate", 310, cpu=40)},
+        {"direct": _row("direct", 200), "skygate": _row("skygate", 260, cpu=30)},
+    ]
+    direct, skygate = medians(rounds)
+
+    assert (direct.target, skygate.target) == ("direct", "skygate")
+    assert skygate.chunk_p50_us == 260
+    assert direct.chunk_p50_us == 200
+    # Per-round differences 30, 10, 60: their median, not the 60 between the two medians.
+    assert skygate.added_chunk_p50_us == 30
+    assert skygate.added_chunk_p99_us == 120
+    assert skygate.cpu_us_per_chunk == 30
+    assert direct.added_chunk_p50_us == 0
+
+    table = stream_table([direct, skygate], 100, 50, len(rounds))
+    assert "median of 3 interleaved rounds" in table
+    assert "| skygate | 9,900 | 1,000 µs | 4,000 µs | 0 µs | 260 µs | 1,040 µs | 30 µs | 120 µs | 30.0 µs |" in table
+
+
+def test_errors_add_up_over_rounds() -> None:
+    failing = StreamResult("skygate", 1000, 9_000.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2)
+    rounds = [{"direct": _row("direct", 100), "skygate": failing} for _ in range(3)]
+    assert medians(rounds)[1].errors == 6
