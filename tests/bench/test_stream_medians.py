@@ -36,3 +36,11 @@ def test_errors_add_up_over_rounds() -> None:
     failing = StreamResult("skygate", 1000, 9_000.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2)
     rounds = [{"direct": _row("direct", 100), "skygate": failing} for _ in range(3)]
     assert medians(rounds)[1].errors == 6
+
+
+def test_a_figure_with_no_samples_shows_as_a_dash() -> None:
+    # Streams longer than a measured window: none starts inside it, so there is no time to first chunk.
+    rows = [_row("direct", 100, ttft_p50=float("nan")), _row("skygate", 130, ttft_p50=float("nan"))]
+    table = stream_table(medians([{r.target: r for r in rows}]), 100, 200, 1)
+    assert "| skygate | 9,900 | — | — | — | 130 µs | 520 µs | 30 µs | 120 µs | 20.0 µs |" in table
+    assert "nan" not in table
