@@ -36,12 +36,13 @@ class _Caller(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.upstream: asyncio.Transport | None = None
         self.early: list[bytes] = []
+        self.connecting: asyncio.Task[None] | None = None  # held here: the loop keeps only a weak reference
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self.transport = cast(asyncio.Transport, transport)
         _nodelay(transport)
-        asyncio.get_running_loop().create_task(self._connect())
+        self.connecting = asyncio.get_running_loop().create_task(self._connect())
 
     async def _connect(self) -> None:
         assert self.transport is not None

@@ -142,7 +142,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.seconds, args.concurrency, args.rounds = 1.0, "1,8", 1
-        args.streams, args.interval_ms, args.stream_seconds, args.stream_rounds = 50, 50.0, 2.0, 1
+        args.streams, args.interval_ms, args.stream_seconds, args.stream_rounds = 50, 50.0, 2.0, 2
         args.soak_minutes = min(args.soak_minutes, 0.1)
     parts = set(args.parts.split(","))
     if not parts <= {"http", "auth", "stream"}:
@@ -238,7 +238,7 @@ def run_streaming(
             ]
             rounds: list[dict[str, streaming.StreamResult]] = []
             for turn in range(args.stream_rounds):
-                # Each round starts with a different target, so drift and the position in a round hit each alike.
+                # Each round starts with the next target, so no target always runs first or right after another.
                 order = relays[turn % len(relays) :] + relays[: turn % len(relays)]
                 measured = {}
                 for target, url, k, pid in order:

@@ -47,9 +47,9 @@ class StreamResult:
     cpu_us_per_chunk: float
     errors: int
     # Against direct: set by `medians`, from each round's difference with direct in the same round.
-    added_ttft_p50_us: float = 0.0
-    added_chunk_p50_us: float = 0.0
-    added_chunk_p99_us: float = 0.0
+    added_ttft_p50_us: float = math.nan
+    added_chunk_p50_us: float = math.nan
+    added_chunk_p99_us: float = math.nan
 
 
 @contextmanager
@@ -111,7 +111,9 @@ def medians(rounds: list[dict[str, StreamResult]]) -> list[StreamResult]:
     row) mostly cancels, where a difference between two single runs minutes apart carried it whole."""
 
     def median(values: Iterable[float]) -> float:
-        return float(statistics.median(values))
+        # A round with no sample (NaN) is left out: sorting with NaN in the list gives any answer.
+        present = [value for value in values if not math.isnan(value)]
+        return float(statistics.median(present)) if present else math.nan
 
     direct = [measured["direct"] for measured in rounds]
     results = []
@@ -166,15 +168,15 @@ def stream_table(results: list[StreamResult], interval_ms: float, chunks: int, r
             f"| {r.target} | {r.chunks_per_second:,.0f} | {_us(r.ttft_p50_us)} | {_us(r.ttft_p99_us)} | "
             f"{_us(r.added_ttft_p50_us) if added else ''} | {_us(r.chunk_p50_us)} | {_us(r.chunk_p99_us)} | "
             f"{_us(r.added_chunk_p50_us) if added else ''} | {_us(r.added_chunk_p99_us) if added else ''} | "
-            f"{r.cpu_us_per_chunk:,.1f} µs |"
+            f"{_us(r.cpu_us_per_chunk, 1)} |"
         )
     lines.append(f"\nstream errors: {sum(r.errors for r in results)} (direct's CPU is the stand-in's own)")
     return "\n".join(lines)
 
 
-def _us(value: float) -> str:
+def _us(value: float, decimals: int = 0) -> str:
     # No stream starts inside a measured window when streams outlast it (--stream-chunks): no first chunks.
-    return "—" if math.isnan(value) else f"{value:,.0f} µs"
+    return "—" if math.isnan(value) else f"{value:,.{decimals}f} µs"
 
 
 def soak_table(samples: list[tuple[float, float]]) -> str:
