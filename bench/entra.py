@@ -7,8 +7,9 @@ skygate for that (SKYGATE_PUBLIC_URL), while the load goes to skygate's plain po
 
 from __future__ import annotations
 
+import math
 import statistics
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,10 @@ class AuthResult:
     p99_us: float
     cpu_us_per_call: float
     errors: int
+    # Against the API-key rows: the median over rounds of this row over the mean of the two API-key rows of the
+    # same round (set by `parity`), so drift between rounds cancels.
+    rps_vs_key: float = math.nan
+    cpu_vs_key: float = math.nan
 
 
 def _round(url: str, script: Path, level: int, seconds: float, auth: str, pid: int) -> AuthResult:
@@ -91,9 +96,9 @@ def _round(url: str, script: Path, level: int, seconds: float, auth: str, pid: i
 def parity(
     tmp: Path, url: str, pid: int, keyed: dict[str, str], levels: list[int], rounds: int, seconds: float
 ) -> list[AuthResult]:
-    """Rounds that take the methods in turn, starting with a different one each round, so drift on a noisy
-    machine and the position in a round hit each alike; each method's median over the rounds is reported. The
-    gateway's CPU time per call is the steadier measure: it does not move with the load generator's luck."""
+    """Rounds that take the methods in turn, starting with the next one each round; each method's median over the
+    rounds is reported, with its ratios to the API-key rows of the same round (`summarize`). The gateway's CPU
+    time per call is the steadier measure: it does not move with the load generator's luck."""
     scripts = {auth: wrk_script(tmp, key) for auth, key in keyed.items()}
     results = []
     for level in levels:
@@ -103,31 +108,46 @@ def parity(
         for turn in range(rounds):
             for auth in AUTHS[turn % len(AUTHS) :] + AUTHS[: turn % len(AUTHS)]:
                 runs[auth].append(_round(url, scripts[auth], level, seconds, auth, pid))
-        for auth in AUTHS:
-            rows = runs[auth]
+        results.extend(summarize(runs, level))
+    return results
 
-            def median(field: str, rows: list[AuthResult] = rows) -> float:
-                return float(statistics.median(getattr(r, field) for r in rows))
 
-            results.append(AuthResult(auth, level, median("rps"), median("p50_us"), median("p99_us"),
-                                      median("cpu_us_per_call"), sum(r.errors for r in rows)))  # fmt: skip
+def summarize(runs: dict[str, list[AuthResult]], level: int) -> list[AuthResult]:
+    """Each method's medians over its rounds (`runs[auth][turn]`), and its ratios to the API-key rows paired round
+    by round: rows measured seconds apart share the host's speed far more than medians of rounds minutes apart."""
+
+    def median(values: Iterable[float]) -> float:
+        present = [value for value in values if not math.isnan(value)]
+        return float(statistics.median(present)) if present else math.nan
+
+    def against(values: list[float], keyed: list[float]) -> float:
+        return median(v / k - 1 if k > 0 else math.nan for v, k in zip(values, keyed, strict=True))
+
+    pairs = list(zip(runs["api key"], runs["api key again"], strict=True))
+    key_rps = [(a.rps + b.rps) / 2 for a, b in pairs]
+    key_cpu = [(a.cpu_us_per_call + b.cpu_us_per_call) / 2 for a, b in pairs]
+    results = []
+    for auth in AUTHS:
+        rows = runs[auth]
+        results.append(AuthResult(
+            auth, level, median(r.rps for r in rows), median(r.p50_us for r in rows), median(r.p99_us for r in rows),
+            median(r.cpu_us_per_call for r in rows), sum(r.errors for r in rows),
+            against([r.rps for r in rows], key_rps), against([r.cpu_us_per_call for r in rows], key_cpu),
+        ))  # fmt: skip
     return results
 
 
 def parity_table(results: list[AuthResult], rounds: int) -> str:
     lines = [
-        f"Auth methods ({MODEL} through skygate; median of {rounds} interleaved rounds each; compared with the mean",
-        "of the two API-key rows, whose own difference is what two identical setups drift apart in this run):",
+        f"Auth methods ({MODEL} through skygate; median of {rounds} interleaved rounds each; each round's row compared",
+        "with the mean of that round's two API-key rows, the median of those ratios; the API-key rows' own",
+        "difference is what two identical setups drift apart in this run):",
         "",
         "| provider auth | c | rps | p50 | p99 | CPU per call | rps vs API key | CPU per call vs API key |",
         "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results:
-        keyed = [k for k in results if k.concurrency == r.concurrency and k.target.startswith("api key")]
-        rps = statistics.mean(k.rps for k in keyed)
-        cpu = statistics.mean(k.cpu_us_per_call for k in keyed)
         lines.append(f"| {r.target} | {r.concurrency} | {r.rps:,.0f} | {r.p50_us:,.0f} µs | {r.p99_us:,.0f} µs | "
-                     f"{r.cpu_us_per_call:,.0f} µs | {r.rps / rps - 1:+.1%} | "
-                     f"{r.cpu_us_per_call / cpu - 1:+.1%} |")  # fmt: skip
+                     f"{r.cpu_us_per_call:,.0f} µs | {r.rps_vs_key:+.1%} | {r.cpu_vs_key:+.1%} |")  # fmt: skip
     lines.append(f"\n{ERRORS}: {sum(r.errors for r in results)}")
     return "\n".join(lines)
