@@ -8,13 +8,12 @@ skygate for that (SKYGATE_PUBLIC_URL), while the load goes to skygate's plain po
 from __future__ import annotations
 
 import math
-import statistics
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import ERRORS, MODEL, Skygate, cpu_seconds, warm_up, wrk, wrk_script
+from bench.harness import ERRORS, MODEL, Skygate, cpu_seconds, median, warm_up, wrk, wrk_script
 from skygate_emulator.server import RunningEmulator, running_emulator
 from skygate_emulator.state import EmulatorState, FederatedCredential
 from skygate_emulator.tls import TestPKI, ensure_test_pki
@@ -115,10 +114,6 @@ def parity(
 def summarize(runs: dict[str, list[AuthResult]], level: int) -> list[AuthResult]:
     """Each method's medians over its rounds (`runs[auth][turn]`), and its ratios to the API-key rows paired round
     by round: rows measured seconds apart share the host's speed far more than medians of rounds minutes apart."""
-
-    def median(values: Iterable[float]) -> float:
-        present = [value for value in values if not math.isnan(value)]
-        return float(statistics.median(present)) if present else math.nan
 
     def against(values: list[float], keyed: list[float]) -> float:
         return median(v / k - 1 if k > 0 else math.nan for v, k in zip(values, keyed, strict=True))

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +94,25 @@ def wait_port(port: int, deadline: float) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+@contextmanager
+def python_server(core: int, module: str, *args: str) -> Iterator[tuple[int, int]]:
+    """`python -m module --port P *args` pinned to `core`, until it listens; yields its port and pid."""
+    port = free_port()
+    process = subprocess.Popen(pinned(core, [sys.executable, "-m", module, "--port", str(port), *args]), cwd=ROOT)
+    try:
+        wait_port(port, time.monotonic() + 10)
+        yield port, process.pid
+    finally:
+        stop([process])
+
+
+def median(values: Iterable[float]) -> float:
+    """The median of the values that are numbers: a round with no sample (NaN) is left out, since sorting with
+    NaN in the list gives any answer. NaN when none is."""
+    present = [value for value in values if not math.isnan(value)]
+    return float(statistics.median(present)) if present else math.nan
 
 
 def family(pid: int) -> list[int]:

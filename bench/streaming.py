@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import MODEL, ROOT, free_port, nginx, pinned, rss_mib, stop, wait_port
+from bench.harness import MODEL, ROOT, free_port, median, nginx, pinned, python_server, rss_mib, stop, wait_port
 
 REQUEST = json.dumps({"model": MODEL, "stream": True, "messages": [{"role": "user", "content": "Count slowly."}]})
 
@@ -52,31 +51,14 @@ class StreamResult:
     added_chunk_p99_us: float = math.nan
 
 
-@contextmanager
-def standin(interval_ms: float, chunks: int) -> Iterator[tuple[int, int]]:
+def standin(interval_ms: float, chunks: int) -> AbstractContextManager[tuple[int, int]]:
     """The paced SSE stand-in on core 1; yields its port and pid."""
-    port = free_port()
-    command = [sys.executable, "-m", "bench.sse_standin", "--port", str(port), "--chunks", str(chunks),
-               "--interval-ms", str(interval_ms)]  # fmt: skip
-    process = subprocess.Popen(pinned(1, command), cwd=ROOT)
-    try:
-        wait_port(port, time.monotonic() + 10)
-        yield port, process.pid
-    finally:
-        stop([process])
+    return python_server(1, "bench.sse_standin", "--chunks", str(chunks), "--interval-ms", str(interval_ms))
 
 
-@contextmanager
-def pipe_relay(upstream: int) -> Iterator[tuple[int, int]]:
+def pipe_relay(upstream: int) -> AbstractContextManager[tuple[int, int]]:
     """The uvloop pipe (bench/pipe_relay.py) to the stand-in on core 0; yields its port and pid."""
-    port = free_port()
-    command = [sys.executable, "-m", "bench.pipe_relay", "--port", str(port), "--upstream", str(upstream)]
-    process = subprocess.Popen(pinned(0, command), cwd=ROOT)
-    try:
-        wait_port(port, time.monotonic() + 10)
-        yield port, process.pid
-    finally:
-        stop([process])
+    return python_server(0, "bench.pipe_relay", "--upstream", str(upstream))
 
 
 @contextmanager
@@ -109,11 +91,6 @@ def medians(rounds: list[dict[str, StreamResult]]) -> list[StreamResult]:
     """Each target's median over the rounds, in the first round's order. The added times are the medians of each
     round's difference from direct in that round: paired, so the host's drift between rounds (which moves every
     row) mostly cancels, where a difference between two single runs minutes apart carried it whole."""
-
-    def median(values: Iterable[float]) -> float:
-        # A round with no sample (NaN) is left out: sorting with NaN in the list gives any answer.
-        present = [value for value in values if not math.isnan(value)]
-        return float(statistics.median(present)) if present else math.nan
 
     direct = [measured["direct"] for measured in rounds]
     results = []
