@@ -15,6 +15,8 @@ import trustme
 
 from tests.support import skygate_executable
 
+ADMIN = "sk-sgadmin-serve-test"
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -22,22 +24,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_migrates_and_answers_over_tls_with_two_workers(tmp_path: Path) -> None:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
-    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+def _serve_and_call(tmp_path: Path, args: list[str], verify: ssl.SSLContext | bool, **env: str) -> str:
+    """Start `skygate serve` with `args`, create an org and read it back six times, stop it; its output."""
     port = _free_port()
-    exe = skygate_executable()
-    env = os.environ | {"SKYGATE_DATA_DIR": str(tmp_path / "data"), "SKYGATE_ADMIN_TOKEN": "sk-sgadmin-serve-test"}
-    env.pop("SKYGATE_DATABASE_URL", None)
-    command = [exe, "serve", "--port", str(port), "--workers", "2",
-               "--tls-cert", str(tmp_path / "server.pem"), "--tls-key", str(tmp_path / "server.pem")]  # fmt: skip
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    environment = os.environ | {"SKYGATE_DATA_DIR": str(tmp_path / "data"), "SKYGATE_ADMIN_TOKEN": ADMIN} | env
+    environment.pop("SKYGATE_DATABASE_URL", None)
+    scheme = "https" if "--tls-cert" in args else "http"
+    command = [skygate_executable(), "serve", "--port", str(port), *args]
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        with httpx.Client(
-            verify=ssl.create_default_context(cafile=str(tmp_path / "ca.pem")), base_url=f"https://127.0.0.1:{port}"
-        ) as client:
+        with httpx.Client(verify=verify, base_url=f"{scheme}://127.0.0.1:{port}") as client:
             deadline = time.monotonic() + 60
             while True:
                 try:
@@ -48,7 +44,7 @@ def test_serve_migrates_and_answers_over_tls_with_two_workers(tmp_path: Path) ->
                     assert time.monotonic() < deadline, "skygate serve did not come up"
                     time.sleep(0.2)
             assert health.json() == {"status": "ok"}
-            headers = {"authorization": "Bearer sk-sgadmin-serve-test"}
+            headers = {"authorization": f"Bearer {ADMIN}"}
             created = client.post("/api/v1/orgs", json={"name": "served"}, headers=headers)
             assert created.status_code == 201
             # Whichever worker answers, it sees the same store.
@@ -57,8 +53,28 @@ def test_serve_migrates_and_answers_over_tls_with_two_workers(tmp_path: Path) ->
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
+    return output
+
+
+def test_serve_migrates_and_answers_over_tls_with_two_workers(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    pem = str(tmp_path / "server.pem")
+    verify = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    output = _serve_and_call(tmp_path, ["--workers", "2", "--tls-cert", pem, "--tls-key", pem], verify)
     assert (tmp_path / "data" / "skygate.db").exists()
     assert "Running upgrade" in output or "initial schema" in output
+    # At the default INFO level, still no line per request: that would be log I/O on every call.
+    assert "Application startup complete" in output
+    assert "uvicorn.access" not in output and "/api/v1/orgs/served" not in output
+
+
+def test_serve_logs_each_request_when_the_access_log_is_on(tmp_path: Path) -> None:
+    output = _serve_and_call(tmp_path, [], True, SKYGATE_ACCESS_LOG="true")
+    assert output.count('"GET /api/v1/orgs/served HTTP/1.1" 200') == 6
+    assert ADMIN not in output
 
 
 def test_serve_refuses_a_certificate_without_its_key(tmp_path: Path) -> None:

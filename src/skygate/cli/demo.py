@@ -90,4 +90,4 @@ Call a model through the gateway (Claude on the emulated Foundry resource, GPT f
                                messages=[{{"role": "user", "content": "hi"}}]).content[0].text)
   PY
 """)
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=settings.access_log)

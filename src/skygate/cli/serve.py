@@ -42,8 +42,10 @@ def serve(
     if (tls_cert is None) != (tls_key is None):
         typer.echo("error: --tls-cert and --tls-key go together", err=True)
         raise typer.Exit(1)
-    prepare(Settings())
+    settings = Settings()
+    prepare(settings)
     uvicorn.run(
         "skygate.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
         ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_config=None, proxy_headers=False,
+        access_log=settings.access_log,
     )  # fmt: skip
