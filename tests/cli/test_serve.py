@@ -68,7 +68,8 @@ def test_serve_migrates_and_answers_over_tls_with_two_workers(tmp_path: Path) ->
     assert "Running upgrade" in output or "initial schema" in output
     # At the default INFO level, still no line per request: that would be log I/O on every call.
     assert "Application startup complete" in output
-    assert "uvicorn.access" not in output and "/api/v1/orgs/served" not in output
+    assert "uvicorn.access" not in output
+    assert "/api/v1/orgs/served" not in output
 
 
 def test_serve_logs_each_request_when_the_access_log_is_on(tmp_path: Path) -> None:

@@ -38,11 +38,13 @@ class ScriptedUpstream:
     connections: int = 0
     requests: int = 0
     finished_at: float | None = None  # time.monotonic() when the last piece of the last answer was sent
+    heads: list[bytes] = field(default_factory=list)  # each request's request line and headers, as received
     _stop: threading.Event = field(default_factory=threading.Event)
 
 
-def _read_request(conn: socket.socket, buffered: bytes) -> bytes | None:
-    """One request off `conn` (headers and a Content-Length body); what follows it; None when the peer closed."""
+def _read_request(conn: socket.socket, buffered: bytes) -> tuple[bytes, bytes] | None:
+    """One request off `conn` (headers and a Content-Length body): its head and what follows it; None when the
+    peer closed."""
     data = buffered
     while b"\r\n\r\n" not in data:
         more = conn.recv(65536)
@@ -60,14 +62,14 @@ def _read_request(conn: socket.socket, buffered: bytes) -> bytes | None:
         if not more:
             return None
         rest += more
-    return rest[length:]
+    return head, rest[length:]
 
 
 @contextmanager
 def scripted_upstream(
-    pieces: Sequence[bytes], gap: float = 0.03, close_after: bool = False
+    pieces: Sequence[bytes], gap: float = 0.03, close_after: bool = False, head: bytes = HEAD
 ) -> Iterator[ScriptedUpstream]:
-    """Serve `HEAD` then `pieces`, `gap` seconds apart, for every request; with `close_after`, close the
+    """Serve `head` then `pieces`, `gap` seconds apart, for every request; with `close_after`, close the
     connection after the last piece (a body cut short, when the pieces do not end it)."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
@@ -78,13 +80,14 @@ def scripted_upstream(
         buffered = b""
         with conn:
             while not upstream._stop.is_set():
-                left = _read_request(conn, buffered)
-                if left is None:
+                request = _read_request(conn, buffered)
+                if request is None:
                     return
-                buffered = left
+                received, buffered = request
+                upstream.heads.append(received)
                 upstream.requests += 1
                 try:
-                    conn.sendall(HEAD)
+                    conn.sendall(head)
                     for piece in pieces:
                         time.sleep(gap)
                         conn.sendall(piece)  # blocks while the gateway is not reading

@@ -416,9 +416,12 @@ class UpstreamClient:
         # Idle connections are dropped after 4 s, before servers with short idle timeouts (uvicorn's is 5 s) close
         # them: reusing a connection the server is closing fails a POST that must not be retried.
         self._connector = aiohttp.TCPConnector(ssl=context, limit=0, keepalive_timeout=4.0)
+        # No cookie jar: the session serves every organization, and a cookie one upstream answer set (a load
+        # balancer's affinity, say) would otherwise go out on every later call to that host, whoever makes it.
         self._session = aiohttp.ClientSession(
-            connector=self._connector, timeout=self._timeout, auto_decompress=True, skip_auto_headers=("User-Agent",)
-        )
+            connector=self._connector, timeout=self._timeout, auto_decompress=True, skip_auto_headers=("User-Agent",),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )  # fmt: skip
 
     async def send(self, url: str, headers: Mapping[str, str], content: bytes) -> UpstreamResponse:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
@@ -25,4 +26,6 @@ def create_upstream_client(settings: Settings) -> httpx.AsyncClient:
     )
     # Long reads: a model may think for minutes before the first byte. Connecting is what must be quick.
     timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=10.0)
-    return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
+    # A jar that takes no cookie: the client serves every organization (see UpstreamClient).
+    no_cookies = CookieJar(DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False, cookies=no_cookies)
