@@ -1,5 +1,6 @@
-"""Upstream HTTP clients on their own: how many requests per second httpx and aiohttp drive against nginx at
-several concurrencies, on one core. This is what showed the gateway's bottleneck (docs/performance.md).
+"""Upstream HTTP clients on their own: how many requests per second httpx, aiohttp and the gateway's own client
+(`UpstreamClient`, keep-alive HTTP/1.1 over httptools) drive against nginx at several concurrencies, on one core,
+and the CPU each spends per request. This is what showed the gateway's bottleneck, twice (docs/performance.md).
 
     uv run python -m bench.clients       (the client on core 0, nginx on core 1)
 """
@@ -20,6 +21,8 @@ import httpx
 import uvloop
 
 from bench.harness import free_port, need, pinned
+from skygate.gateway.upstream import UpstreamClient
+from skygate.settings import Settings
 
 NGINX = """worker_processes 1; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log warn;
 events {{ worker_connections 8192; }}
@@ -66,6 +69,20 @@ async def with_aiohttp(url: str, concurrency: int, seconds: float) -> float:
         return await _drive(call, concurrency, seconds)
 
 
+async def with_skygate(url: str, concurrency: int, seconds: float) -> float:
+    client = UpstreamClient(Settings())
+    headers = {"content-type": "application/json"}
+    try:
+
+        async def call() -> None:
+            response = await client.send(url, headers, BODY)
+            await response.aread()
+
+        return await _drive(call, concurrency, seconds)
+    finally:
+        await client.aclose()
+
+
 def main() -> None:
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {0})
@@ -76,11 +93,14 @@ def main() -> None:
     try:
         time.sleep(0.5)
         url = f"http://127.0.0.1:{port}/openai/v1/chat/completions"
-        print("| client | c | rps |\n|---|--:|--:|")
+        print("| client | c | rps | CPU per request |\n|---|--:|--:|--:|")
+        clients = (("httpx", with_httpx), ("aiohttp", with_aiohttp), ("skygate UpstreamClient", with_skygate))
         for concurrency in (1, 32, 256):
-            for name, run in (("httpx", with_httpx), ("aiohttp", with_aiohttp)):
+            for name, run in clients:
+                cpu = time.process_time()
                 rps = uvloop.run(run(url, concurrency, 3.0))
-                print(f"| {name} | {concurrency} | {rps:,.0f} |")
+                per_request = (time.process_time() - cpu) / (rps * 3.0) * 1e6
+                print(f"| {name} | {concurrency} | {rps:,.0f} | {per_request:,.0f} µs |")
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)

@@ -20,7 +20,7 @@ URL = "{}/openai/v1/chat/completions"
 
 
 async def _model_calls(url: str, count: int) -> None:
-    """Through the data plane's client (aiohttp)."""
+    """Through the data plane's client."""
     client = UpstreamClient(Settings())
     try:
         for _ in range(count):
@@ -44,7 +44,7 @@ async def _probes(url: str, count: int) -> None:
 @pytest.mark.parametrize("calls", [_model_calls, _probes], ids=["model calls", "connection tests"])
 def test_cookies_an_upstream_sets_are_never_sent_back(calls: Callable[[str, int], Awaitable[None]]) -> None:
     with scripted_upstream([chunk(b"data: {}\n\n"), b"0\r\n\r\n"], gap=0, head=COOKIE_HEAD) as upstream:
-        # By name: aiohttp's default jar ignores cookies from IP addresses, Azure's hosts have names.
+        # By name, as Azure's hosts are: cookie jars commonly ignore cookies set by IP addresses.
         asyncio.run(calls(upstream.url.replace("127.0.0.1", "localhost"), 3))
     assert upstream.requests == 3
     for head in upstream.heads:

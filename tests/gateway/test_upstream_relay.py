@@ -1,6 +1,6 @@
 """`UpstreamResponse.relay` against the emulator over real HTTPS: what arrived before the relay started — enough to
-fill aiohttp's buffer and pause the connection, or a body that already failed — is neither lost nor let through
-as a raw aiohttp error."""
+pause the connection, or a body that already failed — is neither lost nor let through as anything but an
+UpstreamError."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ async def _relayed(
     client = UpstreamClient(Settings(ca_bundle=ca_file, upstream_timeout_seconds=1))
     try:
         upstream = await client.send(url, HEADERS, body)
-        await asyncio.sleep(wait)  # the body keeps arriving into aiohttp's buffer meanwhile
+        await asyncio.sleep(wait)  # the body keeps arriving meanwhile, held until the relay takes it
         pieces: list[bytes] = []
 
         def take(piece: bytes) -> None:
@@ -71,8 +71,8 @@ def _content(raw: bytes) -> str:
 
 
 def test_a_body_that_filled_the_buffer_before_the_relay_started_arrives_whole(emulator: RunningEmulator) -> None:
-    # 3 MB echoed in three pieces: far past aiohttp's 128 KiB buffer, which pauses the connection with the rest of
-    # a read held in its parser; the relay's first read resumes it and must pick up what that adds.
+    # 3 MB echoed in three pieces: past the 1 MiB held for a body nobody reads yet, which pauses the connection;
+    # the relay resumes it and must pick up what follows.
     text = " ".join(f"w{n:07d}" for n in range(300_000))
     url = f"{emulator.url}/openai/v1/chat/completions"
     pieces, ended = asyncio.run(_relayed(emulator.ca_file, url, _request("gpt-4o", text), wait=0.5))
@@ -83,8 +83,8 @@ def test_a_body_that_filled_the_buffer_before_the_relay_started_arrives_whole(em
 
 
 def test_a_pause_on_the_first_piece_holds_the_upstream_and_loses_nothing(emulator: RunningEmulator) -> None:
-    # The first chunk is already buffered when the relay starts, so the sink's pause comes outside aiohttp's
-    # parser callback; the rest comes 50 ms apart, and the pause (1.5 s) is longer than the upstream timeout (1 s).
+    # The first chunk is already held when the relay starts, so the sink's pause comes outside the read callback;
+    # the rest comes 50 ms apart, and the pause (1.5 s) is longer than the upstream timeout (1 s).
     _faults(emulator, "flaky", chunk_delay_ms=50)
     try:
         url = f"{emulator.url}/openai/v1/chat/completions"
@@ -105,7 +105,8 @@ def test_a_body_that_failed_before_the_relay_started_ends_it_as_an_upstream_erro
         pieces, ended = asyncio.run(_relayed(emulator.ca_file, url, _request("flaky", "hi"), wait=0.5))
     finally:
         _faults(emulator, "flaky")
-    # Not aiohttp's own exception, which the relay would not catch. (aiohttp's reader refuses to read once the body
-    # has failed, so the chunk before the drop is not handed over: as before the read-callback relay.)
+    # What arrived before the drop is handed over, then the failure, as for a body that fails mid-relay.
     assert isinstance(ended, UpstreamError)
-    assert pieces == []
+    assert len(pieces) == 1
+    assert pieces[0].startswith(b"data: ")
+    assert b"[DONE]" not in pieces[0]

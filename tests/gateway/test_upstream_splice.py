@@ -1,7 +1,7 @@
 """Whole chunks of a chunked upstream body relayed with their framing (`UpstreamResponse.relay(sink, framed)`),
 against an upstream whose writes — and so the gateway's reads — split the body where each test says: every byte
 arrives once and in order, the caller only ever gets whole chunks, whatever the relay does not vouch for goes
-through aiohttp's parser (which ends or fails the body as always), and the connection goes back to the pool."""
+through the parser (which ends or fails the body as always), and the connection goes back to the pool."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def test_reads_that_split_size_lines_data_and_crlfs_lose_nothing() -> None:
 @pytest.mark.parametrize(
     "bad",
     [b"zz\r\nabc\r\n", b"3\r\nabcXY" + chunk(b"more"), b"5; a b\r\nhello\r\n"],
-    ids=["size-line", "missing-crlf", "bad-extension"],  # the last one aiohttp refuses, so the relay must not pass it
+    ids=["size-line", "missing-crlf", "bad-extension"],  # the parser refuses the last one: the relay must not pass it
 )
 def test_broken_framing_goes_to_the_parser_which_fails_the_body_at_once(bad: bytes, framing: bool) -> None:
     pieces = [chunk(EVENTS[0]), chunk(EVENTS[1]), chunk(EVENTS[2]) + bad, chunk(EVENTS[3]), LAST]
@@ -164,7 +164,7 @@ def test_a_pause_from_the_framed_sink_stops_reading_is_not_silence_and_loses_not
 
 
 def test_after_a_pause_from_the_framed_sink_the_parser_is_not_left_paused() -> None:
-    # Nine hex digits are more than the relay takes, so this read goes to aiohttp's parser, whole. Had the framed
+    # Nine hex digits are more than the relay takes, so this read goes to the parser, whole. Had the framed
     # sink's pause also paused the parser (outside its callback, the pause waits for the next piece), the parser
     # would stop after the first piece with the transport reading and the rest of the read stuck: a timeout.
     pieces = [chunk(EVENTS[0]), chunk(EVENTS[1]), b"0000000" + chunk(EVENTS[2]) + chunk(EVENTS[3]) + LAST]

@@ -1,20 +1,24 @@
-"""The data plane's upstream HTTP client: one aiohttp session per process (keep-alive pool, TCP_NODELAY, TLS
-that trusts the system store plus SKYGATE_CA_BUNDLE), behind a small interface the proxy uses.
+"""The data plane's upstream HTTP client: keep-alive HTTP/1.1 connections on the event loop's own transports
+(TCP_NODELAY; TLS that trusts the system store plus SKYGATE_CA_BUNDLE; gateway/http1.py), each response read by
+httptools — llhttp, the parser uvicorn reads requests with — behind the small interface the proxy uses.
 
-aiohttp, not httpx, because httpx's async pool slows down with every connection it holds (bench/clients.py:
-580 vs 20,247 requests/s at 32 connections on one core; docs/performance.md)."""
+Not aiohttp's client, used here before: its request machinery cost 115 of the 137 µs of CPU a call took on this
+machine, where the same request over a bare protocol and this parser takes about 20 (`bench/clients.py`), and it
+was 30 to 40% of skygate's time per call. Nor httpx, whose pool slows down with every connection it holds (580 vs
+20,247 requests/s at 32 connections on one core; docs/performance.md)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import ssl
+import zlib
 from collections.abc import Callable, Mapping
 
-import aiohttp
-from aiohttp.client_proto import ResponseHandler
-from aiohttp.http_exceptions import HttpProcessingError
+import httptools
 
+from skygate.gateway.http1 import Connection, Pool, Target, request_head, target
 from skygate.settings import Settings
 
 __all__ = [
@@ -67,86 +71,156 @@ class SSEDecoder:
         return events
 
 
-class _Tapped(aiohttp.StreamReader):
-    """aiohttp's body reader made a pipe: each piece the connection's parser produces goes straight to the
-    `UpstreamResponse` relaying it, inside the read callback, instead of into a buffer that wakes a reading task
-    through a future. With 1,000 streams that task switch per chunk was most of a relay's Python cost
-    (docs/performance.md). A response is switched to this class (same slots, so `__class__` may change) only
-    once its relay starts; `_TAPS` maps it to its relay because the slots leave no room for one more field."""
-
-    __slots__ = ()
-
-    def feed_data(self, data: bytes, size: int = 0) -> bool:
-        tap = _TAPS.get(self)
-        if tap is not None and data:
-            tap._piece(data)
-        return False  # a piece left after the relay ended (closing mid-parse) is dropped
-
-    # aiohttp's bookkeeping of chunk boundaries would pause the connection after a few thousand chunks that
-    # nobody reads from its buffer. The relay only notes where the parser stands, for `_Splice`.
-    def begin_http_chunk_receiving(self) -> None:
-        tap = _TAPS.get(self)
-        if tap is not None:
-            tap._between_chunks = False
-
-    def end_http_chunk_receiving(self) -> None:
-        tap = _TAPS.get(self)
-        if tap is not None:
-            tap._between_chunks = True
-
-    def feed_eof(self) -> None:
-        super().feed_eof()  # its callbacks return the connection to the pool
-        tap = _TAPS.get(self)
-        if tap is not None:
-            tap._ended(None)
-
-    def set_exception(self, exc: BaseException, exc_cause: BaseException | None = None) -> None:
-        if exc_cause is None:
-            super().set_exception(exc)
-        else:
-            super().set_exception(exc, exc_cause)
-        tap = _TAPS.get(self)
-        if tap is not None:
-            tap._ended(exc)
-
-
-_TAPS: dict[aiohttp.StreamReader, UpstreamResponse] = {}
-
 # A chunk-size line as HTTP/1.1 writes it (RFC 9112 §7.1), with token extensions; anything looser (spaces, quoted
-# values) goes to aiohttp's parser, which takes or refuses it as it always has.
+# values) goes to the parser, which takes or refuses it.
 _TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,8})(?:;%s(?:=%s)?)*\r\n" % (_TOKEN, _TOKEN))
 _PARTIAL_LINE = re.compile(rb"[0-9A-Fa-f]{0,8}[;=!#$%&'*+.^_`|~0-9A-Za-z-]{0,256}\r?")
 _PARTIAL_LIMIT = 64 * 1024  # a chunk larger than this, split across reads, goes through the parser instead
 
 
-class _Splice(asyncio.Protocol):
-    """In front of aiohttp's protocol on a relayed connection. With a `framed` sink and a body that is chunked and
-    not content-coded, whole chunks go there as they were read, framing and all — the caller's connection takes
-    the same framing — without aiohttp's parser, reader and the server's framing step per chunk, which was most of
-    the relay's Python cost (docs/performance.md). aiohttp's parser stays at the start of the first chunk not
-    taken, so whatever this does not vouch for — the last chunk (size 0, trailers), framing looser than the
-    RFC's, a chunk too large to hold until it is whole — goes to the parser, which relays, ends or fails the body
-    as always; whole chunks are taken again once the parser stands between two. A chunk split across reads is held
-    until it is whole, so the caller only ever gets whole chunks and the server can still end the body itself.
+_EARLY_LIMIT = 1 << 20  # body bytes held for a response nobody reads yet, before its connection stops reading
+_CONNECT_SECONDS = 10.0
+_DECODERS: dict[str, int] = {"gzip": 47, "x-gzip": 47, "deflate": 15}  # zlib's wbits: 47 reads gzip or zlib
 
-    Every relay has one, framed or not, for what aiohttp does not tell the body reader: a body its parser refused
-    (it fails only the protocol and closes the connection) ends the relay at once, not at the idle timeout."""
 
-    def __init__(self, owner: UpstreamResponse, inner: ResponseHandler, framed: Callable[[bytes], None] | None) -> None:
-        self._owner, self._inner, self._framed = owner, inner, framed
-        self._taking = False  # whole chunks are taken here; otherwise everything goes to the parser
+def _no_sink(data: bytes) -> None:
+    raise RuntimeError("no relay")
+
+
+class UpstreamResponse:
+    """One answer, read off its connection as the bytes arrive (httptools calls the `on_*` methods back). Its body
+    is held until `aread` or `relay` takes it; the connection goes back to the pool when the body has ended
+    (keep-alive), and is closed otherwise.
+
+    A relayed body with a `framed` sink, sent in HTTP/1.1 chunks and not content-coded, goes there in whole chunks
+    as they were read, framing and all — the caller's connection takes the same framing — without the parser, the
+    body callback and the server's framing step per chunk, which was most of the relay's Python cost
+    (docs/performance.md). The parser stays at the start of the first chunk not taken, so whatever this does not
+    vouch for — the last chunk (size 0, trailers), framing looser than the RFC's, a chunk too large to hold until
+    it is whole — goes to the parser, which relays, ends or fails the body as always; whole chunks are taken again
+    once the parser stands between two. A chunk split across reads is held until it is whole, so the caller only
+    ever gets whole chunks and the server can still end the body itself.
+
+    Silence is bounded by one watchdog per response: the upstream timeout applies to the wait for the answer and
+    to each wait for more of it, never to the time reading is paused for a slow caller."""
+
+    def __init__(self, client: UpstreamClient, connection: Connection, key: tuple[str, str, int]) -> None:
+        self._client, self._key = client, key
+        self._connection: Connection | None = connection
+        self._loop = asyncio.get_running_loop()
+        self._parser = httptools.HttpResponseParser(self)
+        self.status_code = 0
+        self.headers: Mapping[str, str] = {}
+        self._fields: dict[str, str] = {}
+        self.head: asyncio.Future[None] = self._loop.create_future()
+        self._idle_limit = client.timeout
+        self._waiting_since: float | None = self._loop.time()  # when the upstream's silence began; None while paused
+        self._watchdog: asyncio.TimerHandle | None = self._loop.call_at(
+            self._waiting_since + self._idle_limit, self._check_idle
+        )
+        self._held: list[bytes] = []  # body read before anyone took it
+        self._held_size = 0
+        self._held_paused = False
+        self._sink: Callable[[bytes], None] | None = None
+        self._framed: Callable[[bytes], None] | None = None
+        self._done: asyncio.Future[None] | None = None
+        self._decoder: zlib._Decompress | None = None
+        self._spliceable = False
+        self._until_close = False  # a body without length or chunks: it ends when the connection does
+        self._complete = False
+        self._failed: BaseException | None = None
+        self._between_chunks = False  # the parser stands between two chunks after its last callback
+        self._at_chunk = False  # ...and what it was last fed ended there: the next read may be taken whole
+        self._taking = False  # whole chunks are taken; otherwise everything goes to the parser
         self._partial = b""
+        self._reusable: Connection | None = None  # back to the pool once the parser is done with the read
+        self._extra = False  # bytes after the answer's end: the connection is not fit for another
+        self._interim = False  # a 1xx answer is being read: the real one follows on the same connection
+        connection.reader = self
 
-    def data_received(self, data: bytes) -> None:
-        owner = self._owner
+    # -- the parser's callbacks ----------------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self._complete:
+            self._extra = True
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._complete:
+            return
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        known = self._fields.get(key)
+        self._fields[key] = text if known is None else f"{known}, {text}"
+
+    def on_headers_complete(self) -> None:
+        if self._complete:
+            return
+        status = self._parser.get_status_code()
+        if 100 <= status < 200:  # informational (RFC 9110 §15.2): skipped, the final answer comes next
+            self._interim, self._fields = True, {}
+            return
+        self.status_code = status
+        self.headers = self._fields
+        coding = self._fields.get("content-encoding", "identity").strip().lower()
+        chunked = self._fields.get("transfer-encoding", "").strip().lower() == "chunked"
+        if coding in _DECODERS:
+            self._decoder = zlib.decompressobj(_DECODERS[coding])
+        elif coding != "identity":
+            self._fail(UpstreamError(f"unsupported content-encoding {coding!r}"))
+            return
+        self._spliceable = chunked and coding == "identity"
+        no_body = self.status_code in (204, 304)
+        self._until_close = not chunked and "content-length" not in self._fields and not no_body
+        if not self.head.done():
+            self.head.set_result(None)
+
+    def on_chunk_header(self) -> None:
+        self._between_chunks = False
+
+    def on_chunk_complete(self) -> None:
+        self._between_chunks = True
+
+    def on_body(self, body: bytes) -> None:
+        if self._complete or self._failed is not None:
+            return
+        if self._decoder is not None:
+            try:
+                body = self._decoder.decompress(body)
+            except zlib.error as exc:
+                self._fail(UpstreamError("a body its content-encoding does not describe"), exc)
+                return
+            if not body:
+                return
+        self._piece(body)
+
+    def on_message_complete(self) -> None:
+        if self._interim:
+            self._interim = False
+            return
+        if self._complete or self._failed is not None:
+            return
+        self._complete = True
+        keep = self._parser.should_keep_alive()
+        if self._decoder is not None:
+            rest = self._decoder.flush()
+            if rest:
+                self._piece(rest)
+        self._release(keep)
+        self._ended(None)
+
+    # -- the connection's side -----------------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        if self._failed is not None or self._complete:
+            return
+        if self._waiting_since is not None:
+            self._waiting_since = self._loop.time()
         if self._partial:
             data, self._partial = self._partial + data, b""
-        if not self._taking or owner._waiting_since is None:  # paused: what was held must go out first
+        if not self._taking or self._waiting_since is None:  # paused: what was held must go out first
             self._taking = False
             self._parse(data)
             return
-        owner._waiting_since = owner._loop.time()
         end, pos = len(data), 0
         while pos < end:
             line = _SIZE_LINE.match(data, pos)
@@ -158,14 +232,11 @@ class _Splice(asyncio.Protocol):
             pos = stop
         if pos:
             assert self._framed is not None
-            owner._framing = True
             try:
                 self._framed(data if pos == end else data[:pos])
             except Exception as exc:
-                owner._sink_failed(exc)
+                self._fail(exc)
                 return
-            finally:
-                owner._framing = False
         if pos == end:
             return
         rest = data[pos:]
@@ -185,63 +256,65 @@ class _Splice(asyncio.Protocol):
         return _PARTIAL_LINE.fullmatch(rest) is not None
 
     def _parse(self, data: bytes) -> None:
-        owner = self._owner
-        owner._between_chunks = False
-        self._inner.data_received(data)
-        refused = self._inner.exception()
-        if refused is not None:
-            owner._ended(refused)
+        self._between_chunks = False
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:  # a bug of ours in a callback: fail, do not hang
+            self._fail(exc.__context__ or exc)
             return
-        # With the parser between two chunks (aiohttp's C parser reports a chunk's end after its CRLF; the pure
-        # Python one before it, and a CRLF still owed fails the size-line match above) the next read is taken.
-        if (
-            owner._between_chunks
-            and self._framed is not None
-            and data.endswith(b"\r\n")
-            and owner._waiting_since is not None
-        ):
+        except httptools.HttpParserError as exc:
+            if not self._complete:
+                self._fail(UpstreamError(f"the upstream broke HTTP/1.1 ({exc})"), exc)
+                return
+            self._extra = True  # garbage after a whole answer: the answer stands, the connection does not
+        reusable, self._reusable = self._reusable, None
+        if reusable is not None:
+            if self._extra:
+                reusable.close()
+            else:
+                self._client.pool.give(self._key, reusable, self._loop)
+        # With the parser between two chunks (llhttp reports a chunk's end after its CRLF) the next read is taken.
+        self._at_chunk = self._between_chunks and data.endswith(b"\r\n")
+        if self._at_chunk and self._framed is not None and self._waiting_since is not None and not self._complete:
             self._taking = True
 
-    def eof_received(self) -> None:
-        self._inner.eof_received()  # aiohttp's keeps nothing half-open: the transport closes itself
+    def lost(self) -> None:
+        self._connection = None
+        if self._complete or self._failed is not None:
+            return
+        if self.head.done() and self._until_close:
+            self.on_message_complete()  # such a body ends with its connection
+        else:
+            self._fail(UpstreamError("the upstream closed the connection"))
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._inner.connection_lost(exc)
-        self._owner._ended(self._inner.exception() or aiohttp.ServerDisconnectedError())  # if nothing ended it
+    # -- taking the body -----------------------------------------------------------------------------------------
 
-    def pause_writing(self) -> None:
-        self._inner.pause_writing()
-
-    def resume_writing(self) -> None:
-        self._inner.resume_writing()
-
-
-class UpstreamResponse:
-    def __init__(self, response: aiohttp.ClientResponse, idle_limit: float) -> None:
-        self._response = response
-        self.status_code = response.status
-        self.headers: Mapping[str, str] = response.headers
-        self._idle_limit = idle_limit
-        self._loop = asyncio.get_running_loop()
-        self._waiting_since: float | None = None  # when the upstream's silence began; None while paused
-        self._watchdog: asyncio.TimerHandle | None = None
-        self._idle = False
-        self._sink: Callable[[bytes], None] = _no_sink
-        self._done: asyncio.Future[None] | None = None
-        self._early = False  # handing over what came with the headers, outside the parser's callback
-        self._pause_due = False
-        self._between_chunks = False  # where the parser stood after its last callback, for `_Splice`
-        self._splice: tuple[asyncio.Transport, ResponseHandler] | None = None
-        self._framing = False  # `_Splice` is handing chunks to the framed sink
-        self._transport_paused = False
+    def _piece(self, data: bytes) -> None:
+        sink = self._sink
+        if sink is None:
+            self._held.append(data)
+            self._held_size += len(data)
+            if self._held_size > _EARLY_LIMIT and self._done is None and not self._held_paused:
+                self._held_paused = True
+                self.pause()
+            return
+        try:
+            sink(data)
+        except Exception as exc:
+            self._fail(exc)
 
     async def aread(self) -> bytes:
-        try:
-            return await self._response.read()
-        except TimeoutError as exc:
-            raise self._silence() from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(type(exc).__name__) from exc
+        """The whole body (not for a body being relayed)."""
+        if self._done is not None:
+            raise RuntimeError("the body is already being read")
+        self._done = self._loop.create_future()
+        if self._held_paused:
+            self._held_paused = False
+            self.resume()
+        if self._complete or self._failed is not None:
+            self._ended(self._failed)
+        await self._done
+        return b"".join(self._held)
 
     def relay(
         self, sink: Callable[[bytes], None], framed: Callable[[bytes], None] | None = None
@@ -251,156 +324,94 @@ class UpstreamResponse:
         silence longer than the upstream timeout; UpstreamError when the connection fails or is closed; or the
         exception `sink` raised, which also closes the connection. A sink that cannot take more calls `pause`.
         With `framed`, a body sent in HTTP/1.1 chunks and not content-coded goes there in whole chunks, framing
-        included, whenever it can (`_Splice`); what does not still goes to `sink`, in order."""
+        included, whenever it can; what does not still goes to `sink`, in order."""
         if self._done is not None:
             raise RuntimeError("the body is already being relayed")
-        self._sink, self._done = sink, self._loop.create_future()
-        # From here the watchdog below bounds the silence, not aiohttp's read timeout, which re-arms a timer for
-        # every chunk (a sixth of the gateway's time with 1,000 streams open).
-        protocol = self._protocol()
-        if protocol is not None:
-            protocol.read_timeout = None
-            protocol.start_timeout()  # re-arms with no timeout: cancels the timer the last read left running
-        content = self._response.content
-        # What came in with the headers. Taking it may let aiohttp resume a paused parser, which puts more in the
-        # buffer (or fails the body): read until it is empty, and before the reader is switched, so nothing is
-        # left behind in a buffer nobody reads.
-        early: list[bytes] = []
-        failed = content.exception()
-        while failed is None and (piece := content.read_nowait(-1)):
-            early.append(piece)
-            failed = content.exception()
-        finished = content.is_eof()
-        self._waiting_since = self._loop.time()
-        self._watchdog = self._loop.call_at(self._waiting_since + self._idle_limit, self._check_idle)
-        if failed is None and not finished:
-            content.__class__ = _Tapped
-            _TAPS[content] = self
-            transport = protocol.transport if protocol is not None else None
-            if transport is not None and not transport.is_closing():
-                assert protocol is not None
-                self._splice = (transport, protocol)
-                transport.set_protocol(_Splice(self, protocol, framed if self._spliceable() else None))
+        self._done = self._loop.create_future()
+        self._framed = framed if self._spliceable else None
+        if self._held_paused:  # the sink decides from here; nothing new is read before this returns
+            self._held_paused = False
+            self.resume()
+        early, self._held, self._held_size = b"".join(self._held), [], 0
+        self._sink = sink
         if early:
-            self._early = True
-            try:
-                self._piece(b"".join(early))
-            finally:
-                self._early = False
-        if failed is not None or finished:
-            self._ended(failed)
+            self._piece(early)  # what came with the headers, or before the relay started
+        self._taking = self._framed is not None and self._at_chunk and self._waiting_since is not None
+        if self._complete or self._failed is not None:
+            self._ended(self._failed)
         return self._done
 
     def pause(self) -> None:
-        """Stop reading the upstream (the caller is not taking what was sent); time paused is not silence. From
-        the sink, while the parser hands a piece over, it stops after that piece and keeps the rest. A pause
-        asked for outside the parser's callback (for what came with the headers) takes effect as the next piece
-        arrives: pausing aiohttp's parser there would leave its pause pending, to stop it after a later piece
-        with the transport reading again and the rest of that read stuck until more bytes come. From the framed
-        sink, the parser is not in use: the socket itself stops, after that read."""
+        """Stop reading the upstream (the caller is not taking what was sent); time paused is not silence.
+        Pieces of the read being handled still arrive; the next read waits for `resume`."""
         self._waiting_since = None
-        if self._early:
-            self._pause_due = True
-        elif self._framing and self._splice is not None:
-            self._transport_paused = True
-            self._splice[0].pause_reading()
-        else:
-            self._pause_reading()
+        if self._connection is not None and self._connection.transport is not None:
+            self._connection.transport.pause_reading()
 
     def resume(self) -> None:
-        """Read on; the parser hands what it held back to the sink before this returns."""
         self._waiting_since = self._loop.time()
-        if self._pause_due:
-            self._pause_due = False
+        if self._connection is not None and self._connection.transport is not None:
+            self._connection.transport.resume_reading()
+
+    # -- endings -------------------------------------------------------------------------------------------------
+
+    def _check_idle(self) -> None:
+        # Checked lazily: the timer fires at most once per timeout period, whatever the chunk rate.
+        self._watchdog = None
+        since = self._waiting_since
+        if since is not None and self._loop.time() - since >= self._idle_limit:
+            self._fail(self._silence())
             return
-        if self._transport_paused:
-            self._transport_paused = False
-            if self._splice is not None:
-                self._splice[0].resume_reading()
-            return
-        protocol = self._protocol()
-        if protocol is not None:
-            protocol.resume_reading()
+        due = (since if since is not None else self._loop.time()) + self._idle_limit
+        self._watchdog = self._loop.call_at(due, self._check_idle)
 
-    def _pause_reading(self) -> None:
-        protocol = self._protocol()
-        if protocol is not None:
-            protocol.pause_reading()
+    def _silence(self) -> UpstreamTimeout:
+        if not self.head.done():
+            return UpstreamTimeout(f"no answer within {self._idle_limit:g} s")
+        return UpstreamTimeout(f"nothing for {self._idle_limit:g} s")
 
-    def _spliceable(self) -> bool:
-        headers = self._response.headers
-        coding = headers.get("Content-Encoding", "identity").strip().lower()
-        return headers.get("Transfer-Encoding", "").strip().lower() == "chunked" and coding == "identity"
-
-    def _protocol(self) -> ResponseHandler | None:
-        """The connection's protocol; None once the body has ended (the connection is back in the pool)."""
-        connection = self._response.connection
-        return connection.protocol if connection is not None else None
-
-    def _piece(self, data: bytes) -> None:
-        if self._pause_due:
-            self._pause_due = False
-            self._pause_reading()
-        try:
-            self._sink(data)
-        except Exception as exc:
-            self._sink_failed(exc)
-            return
-        if self._waiting_since is not None:
-            self._waiting_since = self._loop.time()
-
-    def _sink_failed(self, exc: Exception) -> None:
-        """A sink's failure is the relay's result, raised to its awaiter; the upstream is of no more use."""
-        self._ended(exc)
-        self._response.close()
-
-    def _ended(self, exc: BaseException | None) -> None:
-        _TAPS.pop(self._response.content, None)
-        if self._splice is not None:  # aiohttp's protocol takes its connection back, for the pool or to close
-            transport, protocol = self._splice
-            self._splice = None
-            if not transport.is_closing():
-                transport.set_protocol(protocol)
-        self._sink = _no_sink  # the sink holds its relay, which holds this: no cycle left for the collector
+    def _release(self, keep: bool) -> None:
+        """The body has ended: the connection goes back to the pool, or is closed."""
         if self._watchdog is not None:
             self._watchdog.cancel()
+            self._watchdog = None
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if not keep or connection.lost or connection.transport is None:
+            connection.close()
+            return
+        connection.reader = None
+        if self._waiting_since is None:
+            connection.transport.resume_reading()  # paused for this answer's caller, not for the next one
+        self._reusable = connection  # given back when the parser has finished with this read (`_parse`)
+
+    def _fail(self, exc: BaseException, cause: BaseException | None = None) -> None:
+        """The answer cannot be read on: the connection closes, and whoever waits gets `exc`."""
+        if self._failed is not None or self._complete:
+            return
+        if cause is not None:
+            exc.__cause__ = cause
+        self._failed = exc
+        self._release(keep=False)
+        if not self.head.done():
+            self.head.set_exception(exc)
+            self.head.exception()  # retrieved: `send` raises it, or nobody is waiting any more
+        self._ended(exc)
+
+    def _ended(self, exc: BaseException | None) -> None:
+        self._sink = _no_sink if self._sink is not None else None  # the sink holds its relay: no cycle left
         done = self._done
         if done is None or done.done():
             return
         if exc is None:
             done.set_result(None)
-        elif isinstance(exc, aiohttp.ClientError | HttpProcessingError | TimeoutError):
-            timed_out = self._idle or isinstance(exc, TimeoutError)
-            failure = self._silence() if timed_out else UpstreamError(type(exc).__name__)
-            failure.__cause__ = exc
-            done.set_exception(failure)
         else:
             done.set_exception(exc)
 
-    def _silence(self) -> UpstreamError:
-        return UpstreamTimeout(f"nothing for {self._idle_limit:g} s")
-
-    def _check_idle(self) -> None:
-        # Checked lazily: the timer fires at most once per timeout period, whatever the chunk rate.
-        since = self._waiting_since
-        if since is not None and self._loop.time() - since >= self._idle_limit:
-            self._idle = True
-            self._response.close()  # the relay ends at once
-            return
-        due = (since if since is not None else self._loop.time()) + self._idle_limit
-        self._watchdog = self._loop.call_at(due, self._check_idle)
-
     async def aclose(self) -> None:
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-        self._response.close()
-        if self._done is not None:  # closing a response that was already released does not end its relay
-            _TAPS.pop(self._response.content, None)
-        self._splice = None
-
-
-def _no_sink(data: bytes) -> None:
-    raise RuntimeError("no relay")
+        """Done with this answer: one not read to its end closes its connection."""
+        self._fail(UpstreamError("closed before the answer ended"))
 
 
 class UpstreamClient:
@@ -408,31 +419,48 @@ class UpstreamClient:
         context = ssl.create_default_context()
         if settings.ca_bundle is not None:
             context.load_verify_locations(cafile=str(settings.ca_bundle))
+        self._context = context
         # No overall limit on a call (a model may think for minutes, a stream may last long); connecting must
-        # be quick (one that never comes fails over), and the wait for each byte is bounded by the upstream
-        # timeout: aiohttp's read timeout until the answer starts, then UpstreamResponse's watchdog for streams.
-        self._limit = settings.upstream_timeout_seconds
-        self._timeout = aiohttp.ClientTimeout(total=None, connect=10.0, sock_read=self._limit)
-        # Idle connections are dropped after 4 s, before servers with short idle timeouts (uvicorn's is 5 s) close
-        # them: reusing a connection the server is closing fails a POST that must not be retried.
-        self._connector = aiohttp.TCPConnector(ssl=context, limit=0, keepalive_timeout=4.0)
-        # No cookie jar: the session serves every organization, and a cookie one upstream answer set (a load
-        # balancer's affinity, say) would otherwise go out on every later call to that host, whoever makes it.
-        self._session = aiohttp.ClientSession(
-            connector=self._connector, timeout=self._timeout, auto_decompress=True, skip_auto_headers=("User-Agent",),
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )  # fmt: skip
+        # be quick (one that never comes fails over), and each wait for the upstream is bounded by this.
+        self.timeout = settings.upstream_timeout_seconds
+        self.pool = Pool()
 
     async def send(self, url: str, headers: Mapping[str, str], content: bytes) -> UpstreamResponse:
+        """POST `content` and wait for the answer's status and headers. Nothing an answer sets (cookies above
+        all) is kept for another call: this client serves every organization."""
+        where = target(url)
+        head = request_head(where, headers, len(content))
+        loop = asyncio.get_running_loop()
+        connection = self.pool.take(where.key, loop.time()) or await self._connect(where)
+        assert connection.transport is not None
+        response = UpstreamResponse(self, connection, where.key)
+        if len(content) < 65536:
+            connection.transport.write(head + content)
+        else:
+            connection.transport.writelines([head, content])  # no copy of a large body
         try:
-            response = await self._session.post(url, data=content, headers=headers, allow_redirects=False)
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise UpstreamConnectError(type(exc).__name__) from exc
+            await response.head
+        except BaseException:
+            await response.aclose()
+            raise
+        return response
+
+    async def _connect(self, where: Target) -> Connection:
+        loop = asyncio.get_running_loop()
+        tls = self._context if where.tls else None
+        try:
+            async with asyncio.timeout(_CONNECT_SECONDS):
+                transport, connection = await loop.create_connection(
+                    Connection, where.host, where.port, ssl=tls, server_hostname=where.host if tls else None
+                )
         except TimeoutError as exc:
-            raise UpstreamTimeout(f"no answer within {self._limit:g} s") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(type(exc).__name__) from exc
-        return UpstreamResponse(response, self._limit)
+            raise UpstreamConnectError(f"no connection within {_CONNECT_SECONDS:g} s") from exc
+        except OSError as exc:  # refused, unreachable, unknown host, TLS refused or not trusted
+            raise UpstreamConnectError(type(exc).__name__) from exc
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection
 
     async def aclose(self) -> None:
-        await self._session.close()
+        self.pool.close()
