@@ -5,11 +5,13 @@ when that is safe; what cannot be sent or read fails as an UpstreamError, before
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
+import weakref
 
 import pytest
 
-from skygate.gateway.upstream import UpstreamClient, UpstreamError
+from skygate.gateway.upstream import UpstreamClient, UpstreamError, UpstreamResponse
 from skygate.settings import Settings
 from tests.gateway.scripted_upstream import chunk, scripted_upstream
 
@@ -110,3 +112,114 @@ def test_a_header_with_a_line_break_is_refused_and_nothing_is_sent() -> None:
         asyncio.run(_read(upstream.url))  # a request that does arrive, to know the first one would have
     assert upstream.requests == 1
     assert b"x-injected" not in b"".join(upstream.heads)
+
+
+def test_trailers_after_a_chunked_body_do_not_change_its_headers() -> None:
+    head = _head("content-type: application/json", "transfer-encoding: chunked", "trailer: retry-after")
+    pieces = [chunk(BODY), b"0\r\nretry-after: 99\r\n\r\n"]
+
+    async def headers(url: str) -> tuple[dict[str, str], bytes]:
+        client = UpstreamClient(Settings())
+        try:
+            answer = await client.send(url, JSON, b"{}")
+            body = await answer.aread()
+            return dict(answer.headers), body
+        finally:
+            await client.aclose()
+
+    with scripted_upstream(pieces, gap=0.01, head=head) as upstream:
+        fields, body = asyncio.run(headers(upstream.url))
+    assert body == BODY
+    assert "retry-after" not in fields
+
+
+def test_a_gzip_body_cut_short_is_an_upstream_error() -> None:
+    packed = gzip.compress(BODY)[:-20]  # the length the server sends agrees; the gzip stream does not end
+    head = _head("content-encoding: gzip", f"content-length: {len(packed)}")
+    with scripted_upstream([packed], gap=0, head=head) as upstream, pytest.raises(UpstreamError, match="cut short"):
+        asyncio.run(_read(upstream.url))
+
+
+def test_a_content_coding_we_cannot_read_fails_only_an_answer_with_a_body() -> None:
+    async def read(url: str) -> tuple[int, bytes | UpstreamError]:
+        client = UpstreamClient(Settings())
+        try:
+            answer = await client.send(url, JSON, b"{}")
+            try:
+                return answer.status_code, await answer.aread()
+            except UpstreamError as exc:
+                return answer.status_code, exc
+        finally:
+            await client.aclose()
+
+    empty = _head("content-encoding: br", "content-length: 0", "retry-after: 1", status="429 Too Many Requests")
+    with scripted_upstream([], gap=0, head=empty) as upstream:
+        assert asyncio.run(read(upstream.url)) == (429, b"")  # still a 429 the proxy can fail over on
+    coded = _head("content-encoding: br", "content-length: 4")
+    with scripted_upstream([b"\x1b\x03\x00\xf8"], gap=0, head=coded) as upstream:
+        status, failed = asyncio.run(read(upstream.url))
+    assert status == 200
+    assert isinstance(failed, UpstreamError)
+    assert "br" in str(failed)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [_head("upgrade: websocket", "connection: upgrade", status="101 Switching Protocols"),
+     _head(*(f"x-filler-{n}: {'v' * 1000}" for n in range(100)), "content-length: 0")],
+    ids=["switching protocols", "headers past 64 KiB"],
+)  # fmt: skip
+def test_answers_the_client_will_not_read_are_upstream_errors(head: bytes) -> None:
+    with scripted_upstream([], gap=0, head=head) as upstream, pytest.raises(UpstreamError):
+        asyncio.run(_read(upstream.url))
+
+
+def test_a_relay_sink_that_fails_on_a_body_already_whole_fails_the_relay() -> None:
+    head = _head("content-type: text/event-stream", "transfer-encoding: chunked")
+
+    async def relayed(url: str) -> None:
+        client = UpstreamClient(Settings())
+        try:
+            answer = await client.send(url, JSON, b"{}")
+            await asyncio.sleep(0.3)  # the whole body, its end included, arrives before the relay starts
+
+            def refuse(piece: bytes) -> None:
+                raise ValueError("an unreadable event")
+
+            await answer.relay(refuse)
+        finally:
+            await client.aclose()
+
+    whole = [chunk(b"data: {}\n\n") + b"0\r\n\r\n"]
+    with scripted_upstream(whole, gap=0, head=head) as upstream, pytest.raises(ValueError, match="unreadable"):
+        asyncio.run(relayed(upstream.url))
+
+
+@pytest.mark.parametrize("how", ["read", "relayed"])
+def test_an_answer_taken_to_its_end_is_freed_without_the_collector(how: str) -> None:
+    """A cycle through an answer (its parser holds its callbacks, its sinks their relay) would keep every answer,
+    and what it holds, until a collection: memory then grows with the streams (seen in the soak)."""
+    head = _head("content-type: text/event-stream", "transfer-encoding: chunked")
+
+    async def taken(url: str) -> weakref.ref[UpstreamResponse]:
+        client = UpstreamClient(Settings())
+        try:
+            answer = await client.send(url, JSON, b"{}")
+            if how == "read":
+                assert await answer.aread() == BODY
+            else:
+                pieces: list[bytes] = []
+                await answer.relay(pieces.append, pieces.append)
+            await answer.aclose()
+            return weakref.ref(answer)
+        finally:
+            await client.aclose()
+
+    gc.collect()
+    gc.disable()
+    try:
+        with scripted_upstream([chunk(BODY[:500]), chunk(BODY[500:]), b"0\r\n\r\n"], gap=0.01, head=head) as upstream:
+            freed = asyncio.run(taken(upstream.url))
+        assert freed() is None
+    finally:
+        gc.enable()

@@ -56,7 +56,7 @@ class Reader(Protocol):
 
     def feed(self, data: bytes) -> None: ...
 
-    def lost(self) -> None: ...
+    def lost(self, exc: Exception | None) -> None: ...
 
 
 class Connection(asyncio.Protocol):
@@ -85,8 +85,9 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
-        if self.reader is not None:
-            self.reader.lost()
+        reader, self.reader = self.reader, None
+        if reader is not None:
+            reader.lost(exc)
 
     def close(self) -> None:
         self.reader = None
@@ -100,6 +101,7 @@ class Pool:
     def __init__(self) -> None:
         self._idle: dict[tuple[str, str, int], list[Connection]] = {}
         self._sweep: asyncio.TimerHandle | None = None
+        self._closed = False
 
     def take(self, key: tuple[str, str, int], now: float) -> Connection | None:
         idle = self._idle.get(key)
@@ -112,6 +114,9 @@ class Pool:
         return None
 
     def give(self, key: tuple[str, str, int], connection: Connection, loop: asyncio.AbstractEventLoop) -> None:
+        if self._closed:  # an answer that ended after the client closed
+            connection.close()
+            return
         connection.reader, connection.idle_since = None, loop.time()
         self._idle.setdefault(key, []).append(connection)
         if self._sweep is None:
@@ -134,6 +139,7 @@ class Pool:
             self._sweep = loop.call_later(KEEPALIVE_SECONDS, self._swept, loop)
 
     def close(self) -> None:
+        self._closed = True
         if self._sweep is not None:
             self._sweep.cancel()
             self._sweep = None

@@ -81,6 +81,7 @@ _PARTIAL_LIMIT = 64 * 1024  # a chunk larger than this, split across reads, goes
 
 _EARLY_LIMIT = 1 << 20  # body bytes held for a response nobody reads yet, before its connection stops reading
 _CONNECT_SECONDS = 10.0
+_HEADER_LIMIT = 64 * 1024  # an answer's header names and values, together
 _DECODERS: dict[str, int] = {"gzip": 47, "x-gzip": 47, "deflate": 15}  # zlib's wbits: 47 reads gzip or zlib
 
 
@@ -109,7 +110,9 @@ class UpstreamResponse:
         self._client, self._key = client, key
         self._connection: Connection | None = connection
         self._loop = asyncio.get_running_loop()
-        self._parser = httptools.HttpResponseParser(self)
+        # The parser holds this response's callbacks: dropped when the answer ends, so no cycle outlives it.
+        self._parser: httptools.HttpResponseParser | None = httptools.HttpResponseParser(self)
+        self._header_bytes = 0
         self.status_code = 0
         self.headers: Mapping[str, str] = {}
         self._fields: dict[str, str] = {}
@@ -126,6 +129,7 @@ class UpstreamResponse:
         self._framed: Callable[[bytes], None] | None = None
         self._done: asyncio.Future[None] | None = None
         self._decoder: zlib._Decompress | None = None
+        self._undecodable: str | None = None  # a content-coding we cannot read: fails when body bytes come
         self._spliceable = False
         self._until_close = False  # a body without length or chunks: it ends when the connection does
         self._complete = False
@@ -146,31 +150,40 @@ class UpstreamResponse:
             self._extra = True
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if self._complete:
+        if self._complete or self.head.done():  # trailers after a chunked body do not change the headers
+            return
+        self._header_bytes += len(name) + len(value)
+        if self._header_bytes > _HEADER_LIMIT:
+            self._fail(UpstreamError(f"answer headers larger than {_HEADER_LIMIT} bytes"))
             return
         key, text = name.decode("latin-1").lower(), value.decode("latin-1")
         known = self._fields.get(key)
         self._fields[key] = text if known is None else f"{known}, {text}"
 
     def on_headers_complete(self) -> None:
-        if self._complete:
+        if self._complete or self._parser is None:
             return
         status = self._parser.get_status_code()
-        if 100 <= status < 200:  # informational (RFC 9110 §15.2): skipped, the final answer comes next
-            self._interim, self._fields = True, {}
+        if status == 101:  # not HTTP any more (the parser then stops too)
+            self._fail(UpstreamError("the upstream switched protocols"))
+            return
+        if 100 <= status < 200:  # informational (RFC 9110 §15.2): the final answer follows
+            self._interim, self._fields, self._header_bytes = True, {}, 0
             return
         self.status_code = status
         self.headers = self._fields
         coding = self._fields.get("content-encoding", "identity").strip().lower()
-        chunked = self._fields.get("transfer-encoding", "").strip().lower() == "chunked"
+        transfer = [c.strip().lower() for c in self._fields.get("transfer-encoding", "").split(",") if c.strip()]
+        if transfer and transfer != ["chunked"]:
+            self._fail(UpstreamError(f"unsupported transfer-encoding {', '.join(transfer)!r}"))
+            return
         if coding in _DECODERS:
             self._decoder = zlib.decompressobj(_DECODERS[coding])
         elif coding != "identity":
-            self._fail(UpstreamError(f"unsupported content-encoding {coding!r}"))
-            return
-        self._spliceable = chunked and coding == "identity"
+            self._undecodable = coding  # an answer without a body (a 429, say) still reads fine
+        self._spliceable = bool(transfer) and coding == "identity"
         no_body = self.status_code in (204, 304)
-        self._until_close = not chunked and "content-length" not in self._fields and not no_body
+        self._until_close = not transfer and "content-length" not in self._fields and not no_body
         if not self.head.done():
             self.head.set_result(None)
 
@@ -182,6 +195,9 @@ class UpstreamResponse:
 
     def on_body(self, body: bytes) -> None:
         if self._complete or self._failed is not None:
+            return
+        if self._undecodable is not None:
+            self._fail(UpstreamError(f"unsupported content-encoding {self._undecodable!r}"))
             return
         if self._decoder is not None:
             try:
@@ -197,14 +213,23 @@ class UpstreamResponse:
         if self._interim:
             self._interim = False
             return
-        if self._complete or self._failed is not None:
+        if self._complete or self._failed is not None or self._parser is None:
             return
-        self._complete = True
         keep = self._parser.should_keep_alive()
         if self._decoder is not None:
-            rest = self._decoder.flush()
+            try:
+                rest, whole = self._decoder.flush(), self._decoder.eof
+            except zlib.error as exc:
+                self._fail(UpstreamError("a body its content-encoding does not describe"), exc)
+                return
+            if not whole:
+                self._fail(UpstreamError("a coded body cut short"))
+                return
             if rest:
                 self._piece(rest)
+                if self._failed is not None:
+                    return
+        self._complete = True
         self._release(keep)
         self._ended(None)
 
@@ -256,11 +281,17 @@ class UpstreamResponse:
         return _PARTIAL_LINE.fullmatch(rest) is not None
 
     def _parse(self, data: bytes) -> None:
+        parser = self._parser
+        if parser is None:
+            return
         self._between_chunks = False
         try:
-            self._parser.feed_data(data)
+            parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:  # a bug of ours in a callback: fail, do not hang
             self._fail(exc.__context__ or exc)
+            return
+        except httptools.HttpParserUpgrade as exc:  # a 101: not HTTP any more
+            self._fail(UpstreamError("the upstream switched protocols"), exc)
             return
         except httptools.HttpParserError as exc:
             if not self._complete:
@@ -278,12 +309,12 @@ class UpstreamResponse:
         if self._at_chunk and self._framed is not None and self._waiting_since is not None and not self._complete:
             self._taking = True
 
-    def lost(self) -> None:
+    def lost(self, exc: Exception | None) -> None:
         self._connection = None
         if self._complete or self._failed is not None:
             return
-        if self.head.done() and self._until_close:
-            self.on_message_complete()  # such a body ends with its connection
+        if self.head.done() and self._until_close and exc is None:
+            self.on_message_complete()  # such a body ends with its connection, closed cleanly
         else:
             self._fail(UpstreamError("the upstream closed the connection"))
 
@@ -301,7 +332,10 @@ class UpstreamResponse:
         try:
             sink(data)
         except Exception as exc:
-            self._fail(exc)
+            if self._complete:  # what was held when the relay started: the answer had already ended
+                self._ended(exc)
+            else:
+                self._fail(exc)
 
     async def aread(self) -> bytes:
         """The whole body (not for a body being relayed)."""
@@ -314,7 +348,8 @@ class UpstreamResponse:
         if self._complete or self._failed is not None:
             self._ended(self._failed)
         await self._done
-        return b"".join(self._held)
+        body, self._held = b"".join(self._held), []
+        return body
 
     def relay(
         self, sink: Callable[[bytes], None], framed: Callable[[bytes], None] | None = None
@@ -378,12 +413,15 @@ class UpstreamResponse:
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        if not keep or connection.lost or connection.transport is None:
+        transport = connection.transport
+        # Not reused with our request still being written (the server answered early, a 413 say): the next
+        # request would queue behind the rest of this one's body.
+        if not keep or connection.lost or transport is None or transport.get_write_buffer_size():
             connection.close()
             return
         connection.reader = None
         if self._waiting_since is None:
-            connection.transport.resume_reading()  # paused for this answer's caller, not for the next one
+            transport.resume_reading()  # paused for this answer's caller, not for the next one
         self._reusable = connection  # given back when the parser has finished with this read (`_parse`)
 
     def _fail(self, exc: BaseException, cause: BaseException | None = None) -> None:
@@ -400,7 +438,9 @@ class UpstreamResponse:
         self._ended(exc)
 
     def _ended(self, exc: BaseException | None) -> None:
-        self._sink = _no_sink if self._sink is not None else None  # the sink holds its relay: no cycle left
+        # The sinks hold their relay, the parser this response's callbacks: no cycle is left for the collector.
+        self._sink = _no_sink if self._sink is not None else None
+        self._framed, self._parser, self._decoder, self._partial = None, None, None, b""
         done = self._done
         if done is None or done.done():
             return
@@ -432,12 +472,15 @@ class UpstreamClient:
         head = request_head(where, headers, len(content))
         loop = asyncio.get_running_loop()
         connection = self.pool.take(where.key, loop.time()) or await self._connect(where)
-        assert connection.transport is not None
+        transport = connection.transport
+        if transport is None or connection.lost or transport.is_closing():  # closed before anything was sent
+            connection.close()
+            raise UpstreamConnectError("the connection closed before the request")
         response = UpstreamResponse(self, connection, where.key)
         if len(content) < 65536:
-            connection.transport.write(head + content)
+            transport.write(head + content)
         else:
-            connection.transport.writelines([head, content])  # no copy of a large body
+            transport.writelines([head, content])  # no copy of a large body
         try:
             await response.head
         except BaseException:
