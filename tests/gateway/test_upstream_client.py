@@ -223,3 +223,24 @@ def test_an_answer_taken_to_its_end_is_freed_without_the_collector(how: str) -> 
         assert freed() is None
     finally:
         gc.enable()
+
+
+def test_a_coded_answer_without_a_body_reads_fine() -> None:
+    head = _head("content-encoding: gzip", "content-length: 0", "retry-after: 2", status="429 Too Many Requests")
+
+    async def read(url: str) -> tuple[int, str, bytes]:
+        client = UpstreamClient(Settings())
+        try:
+            answer = await client.send(url, JSON, b"{}")
+            return answer.status_code, answer.headers["retry-after"], await answer.aread()
+        finally:
+            await client.aclose()
+
+    with scripted_upstream([], gap=0, head=head) as upstream:
+        assert asyncio.run(read(upstream.url)) == (429, "2", b"")  # the proxy can still fail over on it
+
+
+def test_a_head_that_never_ends_is_cut_off() -> None:
+    endless = b"HTTP/1.1 200 OK\r\nx-filler: " + b"v" * 100_000  # one header line, never finished
+    with scripted_upstream([], gap=0, head=endless) as upstream, pytest.raises(UpstreamError, match="head longer"):
+        asyncio.run(_read(upstream.url))

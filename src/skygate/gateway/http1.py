@@ -90,9 +90,11 @@ class Connection(asyncio.Protocol):
             reader.lost(exc)
 
     def close(self) -> None:
+        # Aborted, not closed: a closing transport first writes out what it holds, and a connection given up on
+        # may hold the rest of a request its server no longer reads.
         self.reader = None
         if self.transport is not None:
-            self.transport.close()
+            self.transport.abort()
 
 
 class Pool:

@@ -81,7 +81,7 @@ _PARTIAL_LIMIT = 64 * 1024  # a chunk larger than this, split across reads, goes
 
 _EARLY_LIMIT = 1 << 20  # body bytes held for a response nobody reads yet, before its connection stops reading
 _CONNECT_SECONDS = 10.0
-_HEADER_LIMIT = 64 * 1024  # an answer's header names and values, together
+_HEADER_LIMIT = 64 * 1024  # what may be read before an answer's head is whole
 _DECODERS: dict[str, int] = {"gzip": 47, "x-gzip": 47, "deflate": 15}  # zlib's wbits: 47 reads gzip or zlib
 
 
@@ -112,7 +112,8 @@ class UpstreamResponse:
         self._loop = asyncio.get_running_loop()
         # The parser holds this response's callbacks: dropped when the answer ends, so no cycle outlives it.
         self._parser: httptools.HttpResponseParser | None = httptools.HttpResponseParser(self)
-        self._header_bytes = 0
+        self._head_bytes = 0  # header names and values
+        self._head_read = 0  # bytes read while the head was not yet whole
         self.status_code = 0
         self.headers: Mapping[str, str] = {}
         self._fields: dict[str, str] = {}
@@ -130,6 +131,7 @@ class UpstreamResponse:
         self._done: asyncio.Future[None] | None = None
         self._decoder: zlib._Decompress | None = None
         self._undecodable: str | None = None  # a content-coding we cannot read: fails when body bytes come
+        self._coded = False  # the decoder has had bytes: it must then reach the coded stream's end
         self._spliceable = False
         self._until_close = False  # a body without length or chunks: it ends when the connection does
         self._complete = False
@@ -152,10 +154,7 @@ class UpstreamResponse:
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._complete or self.head.done():  # trailers after a chunked body do not change the headers
             return
-        self._header_bytes += len(name) + len(value)
-        if self._header_bytes > _HEADER_LIMIT:
-            self._fail(UpstreamError(f"answer headers larger than {_HEADER_LIMIT} bytes"))
-            return
+        self._head_bytes += len(name) + len(value)
         key, text = name.decode("latin-1").lower(), value.decode("latin-1")
         known = self._fields.get(key)
         self._fields[key] = text if known is None else f"{known}, {text}"
@@ -164,11 +163,14 @@ class UpstreamResponse:
         if self._complete or self._parser is None:
             return
         status = self._parser.get_status_code()
+        if self._head_bytes > _HEADER_LIMIT:
+            self._fail(UpstreamError(f"an answer head longer than {_HEADER_LIMIT} bytes"))
+            return
         if status == 101:  # not HTTP any more (the parser then stops too)
             self._fail(UpstreamError("the upstream switched protocols"))
             return
         if 100 <= status < 200:  # informational (RFC 9110 §15.2): the final answer follows
-            self._interim, self._fields, self._header_bytes = True, {}, 0
+            self._interim, self._fields, self._head_bytes = True, {}, 0
             return
         self.status_code = status
         self.headers = self._fields
@@ -200,6 +202,7 @@ class UpstreamResponse:
             self._fail(UpstreamError(f"unsupported content-encoding {self._undecodable!r}"))
             return
         if self._decoder is not None:
+            self._coded = True
             try:
                 body = self._decoder.decompress(body)
             except zlib.error as exc:
@@ -222,7 +225,7 @@ class UpstreamResponse:
             except zlib.error as exc:
                 self._fail(UpstreamError("a body its content-encoding does not describe"), exc)
                 return
-            if not whole:
+            if self._coded and not whole:  # (an answer without a body, a 429 say, has nothing to decode)
                 self._fail(UpstreamError("a coded body cut short"))
                 return
             if rest:
@@ -287,23 +290,30 @@ class UpstreamResponse:
         self._between_chunks = False
         try:
             parser.feed_data(data)
-        except httptools.HttpParserCallbackError as exc:  # a bug of ours in a callback: fail, do not hang
-            self._fail(exc.__context__ or exc)
-            return
-        except httptools.HttpParserUpgrade as exc:  # a 101: not HTTP any more
-            self._fail(UpstreamError("the upstream switched protocols"), exc)
-            return
-        except httptools.HttpParserError as exc:
-            if not self._complete:
-                self._fail(UpstreamError(f"the upstream broke HTTP/1.1 ({exc})"), exc)
-                return
-            self._extra = True  # garbage after a whole answer: the answer stands, the connection does not
-        reusable, self._reusable = self._reusable, None
-        if reusable is not None:
-            if self._extra:
-                reusable.close()
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            if self._complete:
+                self._extra = True  # bytes after a whole answer: the answer stands, the connection does not
+            elif isinstance(exc, httptools.HttpParserCallbackError):  # a bug of ours in a callback: fail, not hang
+                self._fail(exc.__context__ or exc)
+            elif isinstance(exc, httptools.HttpParserUpgrade):  # a 101: not HTTP any more
+                self._fail(UpstreamError("the upstream switched protocols"), exc)
             else:
-                self._client.pool.give(self._key, reusable, self._loop)
+                self._fail(UpstreamError(f"the upstream broke HTTP/1.1 ({exc})"), exc)
+        finally:
+            reusable, self._reusable = self._reusable, None
+            if reusable is not None:
+                if self._extra:
+                    reusable.close()
+                else:
+                    self._client.pool.give(self._key, reusable, self._loop)
+        if self._failed is not None:
+            return
+        if not self.head.done():
+            # httptools hands a header over only once whole: a head that never ends is cut off here.
+            self._head_read += len(data)
+            if self._head_read > _HEADER_LIMIT:
+                self._fail(UpstreamError(f"an answer head longer than {_HEADER_LIMIT} bytes"))
+                return
         # With the parser between two chunks (llhttp reports a chunk's end after its CRLF) the next read is taken.
         self._at_chunk = self._between_chunks and data.endswith(b"\r\n")
         if self._at_chunk and self._framed is not None and self._waiting_since is not None and not self._complete:
