@@ -1,5 +1,6 @@
 """HTTP/1.1 connections to upstreams: where a URL points, the request head, one keep-alive connection as an
-asyncio protocol, and the pool of idle ones. What a response means is `UpstreamResponse`'s (gateway/upstream.py)."""
+asyncio protocol, and the pool of idle ones. What a response means is `UpstreamResponse`'s
+(gateway/upstream_response.py)."""
 
 from __future__ import annotations
 
