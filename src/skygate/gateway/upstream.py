@@ -2,10 +2,10 @@
 (TCP_NODELAY; TLS that trusts the system store plus SKYGATE_CA_BUNDLE; gateway/http1.py), each response read by
 httptools — llhttp, the parser uvicorn reads requests with — behind the small interface the proxy uses.
 
-Not aiohttp's client, used here before: its request machinery cost 115 of the 137 µs of CPU a call took on this
-machine, where the same request over a bare protocol and this parser takes about 20 (`bench/clients.py`), and it
-was 30 to 40% of skygate's time per call. Nor httpx, whose pool slows down with every connection it holds (580 vs
-20,247 requests/s at 32 connections on one core; docs/performance.md)."""
+Not aiohttp's client, used here before: on this machine it spent 115 µs of CPU per request at 32 connections,
+this client 39 (`bench/clients.py`), and it was 30 to 40% of skygate's time per call. Nor httpx, whose pool slows
+down with every connection it holds (580 vs 20,247 requests/s at 32 connections on one core;
+docs/performance.md)."""
 
 from __future__ import annotations
 
