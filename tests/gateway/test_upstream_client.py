@@ -37,6 +37,19 @@ async def _read(url: str, calls: int = 1) -> list[bytes]:
         await client.aclose()
 
 
+async def _answer(url: str) -> tuple[int, dict[str, str], bytes | UpstreamError]:
+    """One call's status, headers, and its body or the UpstreamError reading it raised."""
+    client = UpstreamClient(Settings())
+    try:
+        answer = await client.send(url, JSON, b"{}")
+        try:
+            return answer.status_code, dict(answer.headers), await answer.aread()
+        except UpstreamError as exc:
+            return answer.status_code, dict(answer.headers), exc
+    finally:
+        await client.aclose()
+
+
 def test_a_gzip_answer_is_read_decoded() -> None:
     packed = gzip.compress(BODY)
     head = _head("content-type: application/json", "content-encoding: gzip", f"content-length: {len(packed)}")
@@ -117,18 +130,8 @@ def test_a_header_with_a_line_break_is_refused_and_nothing_is_sent() -> None:
 def test_trailers_after_a_chunked_body_do_not_change_its_headers() -> None:
     head = _head("content-type: application/json", "transfer-encoding: chunked", "trailer: retry-after")
     pieces = [chunk(BODY), b"0\r\nretry-after: 99\r\n\r\n"]
-
-    async def headers(url: str) -> tuple[dict[str, str], bytes]:
-        client = UpstreamClient(Settings())
-        try:
-            answer = await client.send(url, JSON, b"{}")
-            body = await answer.aread()
-            return dict(answer.headers), body
-        finally:
-            await client.aclose()
-
     with scripted_upstream(pieces, gap=0.01, head=head) as upstream:
-        fields, body = asyncio.run(headers(upstream.url))
+        _, fields, body = asyncio.run(_answer(upstream.url))
     assert body == BODY
     assert "retry-after" not in fields
 
@@ -141,23 +144,13 @@ def test_a_gzip_body_cut_short_is_an_upstream_error() -> None:
 
 
 def test_a_content_coding_we_cannot_read_fails_only_an_answer_with_a_body() -> None:
-    async def read(url: str) -> tuple[int, bytes | UpstreamError]:
-        client = UpstreamClient(Settings())
-        try:
-            answer = await client.send(url, JSON, b"{}")
-            try:
-                return answer.status_code, await answer.aread()
-            except UpstreamError as exc:
-                return answer.status_code, exc
-        finally:
-            await client.aclose()
-
     empty = _head("content-encoding: br", "content-length: 0", "retry-after: 1", status="429 Too Many Requests")
     with scripted_upstream([], gap=0, head=empty) as upstream:
-        assert asyncio.run(read(upstream.url)) == (429, b"")  # still a 429 the proxy can fail over on
+        status, _, body = asyncio.run(_answer(upstream.url))
+    assert (status, body) == (429, b"")  # still a 429 the proxy can fail over on
     coded = _head("content-encoding: br", "content-length: 4")
     with scripted_upstream([b"\x1b\x03\x00\xf8"], gap=0, head=coded) as upstream:
-        status, failed = asyncio.run(read(upstream.url))
+        status, _, failed = asyncio.run(_answer(upstream.url))
     assert status == 200
     assert isinstance(failed, UpstreamError)
     assert "br" in str(failed)
@@ -227,17 +220,9 @@ def test_an_answer_taken_to_its_end_is_freed_without_the_collector(how: str) -> 
 
 def test_a_coded_answer_without_a_body_reads_fine() -> None:
     head = _head("content-encoding: gzip", "content-length: 0", "retry-after: 2", status="429 Too Many Requests")
-
-    async def read(url: str) -> tuple[int, str, bytes]:
-        client = UpstreamClient(Settings())
-        try:
-            answer = await client.send(url, JSON, b"{}")
-            return answer.status_code, answer.headers["retry-after"], await answer.aread()
-        finally:
-            await client.aclose()
-
     with scripted_upstream([], gap=0, head=head) as upstream:
-        assert asyncio.run(read(upstream.url)) == (429, "2", b"")  # the proxy can still fail over on it
+        status, fields, body = asyncio.run(_answer(upstream.url))
+    assert (status, fields["retry-after"], body) == (429, "2", b"")  # the proxy can still fail over on it
 
 
 def test_a_head_that_never_ends_is_cut_off() -> None:

@@ -71,6 +71,10 @@ class Connection(asyncio.Protocol):
         self.lost = False
         self.idle_since = 0.0
 
+    @property
+    def alive(self) -> bool:
+        return not self.lost and self.transport is not None and not self.transport.is_closing()
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self.transport = cast(asyncio.Transport, transport)
@@ -110,8 +114,7 @@ class Pool:
         idle = self._idle.get(key)
         while idle:
             connection = idle.pop()
-            alive = not connection.lost and connection.transport is not None and not connection.transport.is_closing()
-            if alive and now - connection.idle_since < KEEPALIVE_SECONDS:
+            if connection.alive and now - connection.idle_since < KEEPALIVE_SECONDS:
                 return connection
             connection.close()
         return None
@@ -130,7 +133,7 @@ class Pool:
         for key, idle in list(self._idle.items()):
             fresh: list[Connection] = []
             for connection in idle:
-                if not connection.lost and now - connection.idle_since < KEEPALIVE_SECONDS:
+                if connection.alive and now - connection.idle_since < KEEPALIVE_SECONDS:
                     fresh.append(connection)
                 else:
                     connection.close()

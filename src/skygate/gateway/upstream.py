@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import ssl
 from collections.abc import Mapping
 
 from skygate.gateway.http1 import Connection, Pool, Target, request_head, target
@@ -19,6 +18,7 @@ from skygate.gateway.sse import SSEDecoder
 from skygate.gateway.upstream_errors import UpstreamConnectError, UpstreamError, UpstreamTimeout
 from skygate.gateway.upstream_response import UpstreamResponse
 from skygate.settings import Settings
+from skygate.trust import upstream_tls_context
 
 __all__ = [
     "SSEDecoder",
@@ -34,10 +34,7 @@ _CONNECT_SECONDS = 10.0
 
 class UpstreamClient:
     def __init__(self, settings: Settings) -> None:
-        context = ssl.create_default_context()
-        if settings.ca_bundle is not None:
-            context.load_verify_locations(cafile=str(settings.ca_bundle))
-        self._context = context
+        self._context = upstream_tls_context(settings)
         # No overall limit on a call (a model may think for minutes, a stream may last long); connecting must
         # be quick (one that never comes fails over), and each wait for the upstream is bounded by this.
         self.timeout = settings.upstream_timeout_seconds
@@ -51,7 +48,7 @@ class UpstreamClient:
         loop = asyncio.get_running_loop()
         connection = self.pool.take(where.key, loop.time()) or await self._connect(where)
         transport = connection.transport
-        if transport is None or connection.lost or transport.is_closing():  # closed before anything was sent
+        if transport is None or not connection.alive:  # closed before anything was sent
             connection.close()
             raise UpstreamConnectError("the connection closed before the request")
         response = UpstreamResponse(self.pool, self.timeout, connection, where.key)

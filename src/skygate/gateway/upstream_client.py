@@ -4,22 +4,19 @@ trusts the system store plus SKYGATE_CA_BUNDLE."""
 from __future__ import annotations
 
 import socket
-import ssl
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
 from skygate.settings import Settings
+from skygate.trust import upstream_tls_context
 
 __all__ = ["create_upstream_client"]
 
 
 def create_upstream_client(settings: Settings) -> httpx.AsyncClient:
-    context = ssl.create_default_context()
-    if settings.ca_bundle is not None:
-        context.load_verify_locations(cafile=str(settings.ca_bundle))
     transport = httpx.AsyncHTTPTransport(
-        verify=context,
+        verify=upstream_tls_context(settings),
         limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=60),
         socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
         retries=0,

@@ -295,9 +295,7 @@ class UpstreamResponse:
         if self._done is not None:
             raise RuntimeError("the body is already being read")
         self._done = self._loop.create_future()
-        if self._held_paused:
-            self._held_paused = False
-            self.resume()
+        self._read_on()
         if self._complete or self._failed is not None:
             self._ended(self._failed)
         await self._done
@@ -317,9 +315,7 @@ class UpstreamResponse:
             raise RuntimeError("the body is already being relayed")
         self._done = self._loop.create_future()
         self._framed = framed if self._spliceable else None
-        if self._held_paused:  # the sink decides from here; nothing new is read before this returns
-            self._held_paused = False
-            self.resume()
+        self._read_on()  # the sink decides from here; nothing new is read before this returns
         early, self._held, self._held_size = b"".join(self._held), [], 0
         self._sink = sink
         if early:
@@ -328,6 +324,12 @@ class UpstreamResponse:
         if self._complete or self._failed is not None:
             self._ended(self._failed)
         return self._done
+
+    def _read_on(self) -> None:
+        """Someone takes the body now: reading resumes if it stopped for a body held too long unread."""
+        if self._held_paused:
+            self._held_paused = False
+            self.resume()
 
     def pause(self) -> None:
         """Stop reading the upstream (the caller is not taking what was sent); time paused is not silence.
@@ -369,10 +371,9 @@ class UpstreamResponse:
         transport = connection.transport
         # Not reused with our request still being written (the server answered early, a 413 say): the next
         # request would queue behind the rest of this one's body.
-        if not keep or connection.lost or transport is None or transport.get_write_buffer_size():
+        if not keep or transport is None or not connection.alive or transport.get_write_buffer_size():
             connection.close()
             return
-        connection.reader = None
         if self._waiting_since is None:
             transport.resume_reading()  # paused for this answer's caller, not for the next one
         self._reusable = connection  # given back when the parser has finished with this read (`_parse`)
