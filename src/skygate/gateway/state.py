@@ -16,7 +16,7 @@ from skygate.identity.entra_tokens import EntraTokenCache
 from skygate.services.runtime import Runtime
 from skygate.services.signing_keys import load_signing_keys
 from skygate.store.snapshot import load_config
-from skygate.store.version import read_version
+from skygate.store.version import VersionProbe
 from skygate.trust import combined_ca_file
 
 __all__ = ["GatewayState"]
@@ -37,6 +37,7 @@ class GatewayState:
         self.tokens = EntraTokenCache(
             combined_ca_file(runtime.settings), lambda subject: self.snapshot.signing_keys.assertion(issuer, subject)
         )
+        self._version = VersionProbe(runtime.engine)
         self._poller: asyncio.Task[None] | None = None
 
     @classmethod
@@ -64,13 +65,11 @@ class GatewayState:
         self.snapshot = await self._build(self.runtime)
 
     async def _poll(self) -> None:
-        """One indexed single-row read per interval; a rebuild only when the version moved."""
+        """One single-row read per interval; a rebuild only when the version moved."""
         while True:
             await asyncio.sleep(POLL_SECONDS)
             try:
-                async with self.runtime.engine.connect() as conn:
-                    version = await read_version(conn)
-                if version != self.snapshot.version:
+                if await self._version.read() != self.snapshot.version:
                     await self.refresh()
             except Exception:  # keep serving the last good snapshot; say why
                 log.exception("refreshing the routing snapshot failed; serving the previous one")
@@ -80,5 +79,6 @@ class GatewayState:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+        self._version.close()
         await self.client.aclose()
         await self.upstream.aclose()

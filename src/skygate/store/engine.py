@@ -18,10 +18,11 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Take over transaction control from the driver, so that `_sqlite_begin` decides how transactions start.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    # WAL lets readers proceed during a write; foreign keys are off by default in SQLite.
+    # First the wait for a lock, which the next pragmas may already need; WAL lets readers proceed during a
+    # write; foreign keys are off by default in SQLite.
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 
