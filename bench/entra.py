@@ -13,7 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import ERRORS, MODEL, Skygate, cpu_seconds, median, warm_up, wrk, wrk_script
+import httpx
+
+from bench.harness import ERRORS, KEY, MODEL, Skygate, cpu_seconds, median, warm_up, wrk, wrk_script
 from skygate_emulator.server import RunningEmulator, running_emulator
 from skygate_emulator.state import EmulatorState, FederatedCredential
 from skygate_emulator.tls import TestPKI, ensure_test_pki
@@ -33,8 +35,10 @@ TLS_FRONT = """
 """
 
 # "api key again" is a second API-key provider measured the same way: how far two identical setups drift apart
-# in this run, the yardstick for the Entra rows.
-AUTHS = ("api key", "api key again", "entra secret", "workload identity")
+# in this run, the yardstick for the Entra rows. "api key, token-sized" is an API-key provider whose requests are
+# as large as the Entra ones (a padding header as long as the bearer token): what the larger request costs alone.
+AUTHS = ("api key", "api key again", "api key, token-sized", "entra secret", "workload identity")
+TOKEN_SIZED = "api key, token-sized"
 
 
 def pki(tmp: Path) -> TestPKI:
@@ -51,6 +55,18 @@ def entra(tmp: Path) -> Iterator[RunningEmulator]:
         yield emulator
 
 
+def _padding(emulator: RunningEmulator) -> dict[str, str]:
+    """A header that makes an API-key request as large as an Entra one: the `authorization: Bearer <token>` line
+    less the `api-key: <key>` line, for a token the emulator issues."""
+    answer = httpx.post(f"{emulator.url}/{TENANT}/oauth2/v2.0/token", verify=str(emulator.ca_file), data={
+        "grant_type": "client_credentials", "client_id": SECRET_APP, "client_secret": SECRET,
+        "scope": "https://cognitiveservices.azure.com/.default"})  # fmt: skip
+    answer.raise_for_status()
+    bearer = len(f"authorization: Bearer {answer.json()['access_token']}")
+    name = "x-bench-padding"
+    return {name: "p" * (bearer - len(f"api-key: {KEY}") - len(f"{name}: "))}
+
+
 def keys(skygate: Skygate, emulator: RunningEmulator, public_url: str, upstream: int) -> dict[str, str]:
     """An organization per auth method, each with one provider on the stand-in; their invoke keys."""
     base = {"type": "azure", "api_base": f"http://127.0.0.1:{upstream}"}
@@ -63,6 +79,7 @@ def keys(skygate: Skygate, emulator: RunningEmulator, public_url: str, upstream:
     return {
         "api key": skygate.key_provider("bench-key", upstream),
         "api key again": skygate.key_provider("bench-key-2", upstream),
+        TOKEN_SIZED: skygate.key_provider("bench-key-3", upstream, _padding(emulator)),
         "entra secret": skygate.org_with_key("bench-secret", {**base, "name": "secret", "auth": {
             **entra_auth, "method": "entra_client_secret", "client_id": SECRET_APP, "client_secret": SECRET}}),
         "workload identity": skygate.org_with_key("bench-wi", {**base, "name": "wi", "auth": {
@@ -83,6 +100,9 @@ class AuthResult:
     # same round (set by `parity`), so drift between rounds cancels.
     rps_vs_key: float = math.nan
     cpu_vs_key: float = math.nan
+    # Against the token-sized API-key row of the same round, likewise: the auth method less the request's size.
+    rps_vs_sized: float = math.nan
+    cpu_vs_sized: float = math.nan
 
 
 def _round(url: str, script: Path, level: int, seconds: float, auth: str, pid: int) -> AuthResult:
@@ -121,13 +141,17 @@ def summarize(runs: dict[str, list[AuthResult]], level: int) -> list[AuthResult]
     pairs = list(zip(runs["api key"], runs["api key again"], strict=True))
     key_rps = [(a.rps + b.rps) / 2 for a, b in pairs]
     key_cpu = [(a.cpu_us_per_call + b.cpu_us_per_call) / 2 for a, b in pairs]
+    sized = runs[TOKEN_SIZED]
     results = []
     for auth in AUTHS:
         rows = runs[auth]
+        rps, cpu = [r.rps for r in rows], [r.cpu_us_per_call for r in rows]
+        token = auth in ("entra secret", "workload identity")
         results.append(AuthResult(
-            auth, level, median(r.rps for r in rows), median(r.p50_us for r in rows), median(r.p99_us for r in rows),
-            median(r.cpu_us_per_call for r in rows), sum(r.errors for r in rows),
-            against([r.rps for r in rows], key_rps), against([r.cpu_us_per_call for r in rows], key_cpu),
+            auth, level, median(rps), median(r.p50_us for r in rows), median(r.p99_us for r in rows), median(cpu),
+            sum(r.errors for r in rows), against(rps, key_rps), against(cpu, key_cpu),
+            against(rps, [r.rps for r in sized]) if token else math.nan,
+            against(cpu, [r.cpu_us_per_call for r in sized]) if token else math.nan,
         ))  # fmt: skip
     return results
 
@@ -136,13 +160,16 @@ def parity_table(results: list[AuthResult], rounds: int) -> str:
     lines = [
         f"Auth methods ({MODEL} through skygate; median of {rounds} interleaved rounds each; each round's row compared",
         "with the mean of that round's two API-key rows, the median of those ratios; the API-key rows' own",
-        "difference is what two identical setups drift apart in this run):",
+        "difference is what two identical setups drift apart in this run; the token rows are also compared, the",
+        "same way, with the API-key row whose requests are as large as theirs):",
         "",
-        "| provider auth | c | rps | p50 | p99 | CPU per call | rps vs API key | CPU per call vs API key |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| provider auth | c | rps | p50 | p99 | CPU per call | rps vs API key | CPU per call vs API key "
+        "| rps vs token-sized | CPU vs token-sized |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results:
+        sized = "| | |" if math.isnan(r.rps_vs_sized) else f"| {r.rps_vs_sized:+.1%} | {r.cpu_vs_sized:+.1%} |"
         lines.append(f"| {r.target} | {r.concurrency} | {r.rps:,.0f} | {r.p50_us:,.0f} µs | {r.p99_us:,.0f} µs | "
-                     f"{r.cpu_us_per_call:,.0f} µs | {r.rps_vs_key:+.1%} | {r.cpu_vs_key:+.1%} |")  # fmt: skip
+                     f"{r.cpu_us_per_call:,.0f} µs | {r.rps_vs_key:+.1%} | {r.cpu_vs_key:+.1%} {sized}")  # fmt: skip
     lines.append(f"\n{ERRORS}: {sum(r.errors for r in results)}")
     return "\n".join(lines)

@@ -24,6 +24,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "gpt-4o-mini"
+KEY = "bench-key"  # the stand-in's API key (it checks none)
 
 
 NGINX = """
@@ -239,10 +240,10 @@ class Skygate:
             time.sleep(0.1)
         return key
 
-    def key_provider(self, name: str, upstream: int) -> str:
+    def key_provider(self, name: str, upstream: int, headers: dict[str, str] | None = None) -> str:
         return self.org_with_key(name, {
             "name": name, "type": "azure", "api_base": f"http://127.0.0.1:{upstream}",
-            "auth": {"method": "api_key", "api_key": "bench-key"},
+            "auth": {"method": "api_key", "api_key": KEY}, "additional_headers": headers or {},
         })  # fmt: skip
 
 

@@ -4,7 +4,8 @@ In one run, on this machine:
 - non-streaming chat: an Azure stand-in that is never the bottleneck (nginx answering a canned chat
   completion), the same request straight to it ("direct"), through an nginx proxy hop ("nginx hop"), and
   through skygate (one worker, API-key provider); wrk drives each at several concurrencies;
-- provider auth: the same through API-key, Entra client-secret and workload-identity providers (bench/entra.py);
+- provider auth: the same through API-key, Entra client-secret and workload-identity providers, and an API-key
+  provider whose requests are as large as the Entra ones (bench/entra.py);
 - streaming: concurrent SSE streams from a paced stand-in, direct, through an nginx hop, through a bare uvloop
   pipe and through skygate (bench/streaming.py); with --soak-minutes, skygate's memory under streams for that long.
 skygate (and the streaming nginx hop and pipe) are pinned to core 0; stand-ins and load generators to core 1.

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bench.entra import AUTHS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +35,7 @@ def test_the_bench_runs_and_reports_every_part() -> None:
     assert report["peak_rss_mib"] > 0
 
     auth = report["auth"]
-    assert {r["target"] for r in auth} == {"api key", "api key again", "entra secret", "workload identity"}
+    assert {r["target"] for r in auth} == set(AUTHS)
     assert all(r["rps"] > 0 and r["errors"] == 0 for r in auth), "every auth method served every call"
 
     streams = report["streaming"]
