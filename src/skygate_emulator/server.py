@@ -23,14 +23,26 @@ __all__ = ["RunningEmulator", "running_emulator", "serve_in_thread"]
 
 @contextmanager
 def serve_in_thread(
-    app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, ssl_cert: Path | None = None, ssl_key: Path | None = None
+    app: ASGIApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ssl_cert: Path | None = None,
+    ssl_key: Path | None = None,
+    access_log: bool = True,
 ) -> Iterator[int]:
     """Serve `app` with uvicorn on an ephemeral port in a daemon thread; yields the port."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.bind((host, port))
     port = int(sock.getsockname()[1])
     config = uvicorn.Config(
-        app, log_config=None, lifespan="on", ssl_certfile=ssl_cert, ssl_keyfile=ssl_key, timeout_graceful_shutdown=2
+        app,
+        log_config=None,
+        lifespan="on",
+        ssl_certfile=ssl_cert,
+        ssl_keyfile=ssl_key,
+        timeout_graceful_shutdown=2,
+        access_log=access_log,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -50,6 +50,10 @@ def _serve_and_call(tmp_path: Path, args: list[str], verify: ssl.SSLContext | bo
             # Whichever worker answers, it sees the same store.
             for _ in range(6):
                 assert client.get("/api/v1/orgs/served", headers=headers).status_code == 200
+            # A data-plane answer (whole, in one write unless the access log is on) reads the same either way.
+            refused = client.get("/v1/models")
+            assert refused.status_code == 401
+            assert refused.json()["error"]["code"] == "missing_api_key"
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
@@ -75,6 +79,7 @@ def test_serve_migrates_and_answers_over_tls_with_two_workers(tmp_path: Path) ->
 def test_serve_logs_each_request_when_the_access_log_is_on(tmp_path: Path) -> None:
     output = _serve_and_call(tmp_path, [], True, SKYGATE_ACCESS_LOG="true")
     assert output.count('"GET /api/v1/orgs/served HTTP/1.1" 200') == 6
+    assert output.count('"GET /v1/models HTTP/1.1" 401') == 1  # data-plane answers are logged too
     assert ADMIN not in output
 
 

@@ -10,10 +10,12 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from skygate.gateway.errors import CallerFormat, render_error
+from skygate.gateway.whole_answer import one_write_cycle, write_whole
 
 __all__ = ["DataPlaneDispatch"]
 
@@ -46,4 +48,7 @@ class DataPlaneDispatch:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             fmt: CallerFormat = "anthropic" if scope["path"] == "/v1/messages" else "openai"
             response = render_error(fmt, 500, "internal_error", "the gateway failed on this request; see its log")
-        await response(scope, receive, send)
+        if isinstance(response, Response) and (cycle := one_write_cycle(send, response)) is not None:
+            await write_whole(cycle, response)
+        else:
+            await response(scope, receive, send)
