@@ -14,6 +14,7 @@ import socket
 from collections.abc import Mapping
 
 from skygate.gateway.http1 import Connection, Pool, Target, request_head, target
+from skygate.gateway.silence import Silence
 from skygate.gateway.sse import SSEDecoder
 from skygate.gateway.upstream_errors import UpstreamConnectError, UpstreamError, UpstreamTimeout
 from skygate.gateway.upstream_response import UpstreamResponse
@@ -37,7 +38,7 @@ class UpstreamClient:
         self._context = upstream_tls_context(settings)
         # No overall limit on a call (a model may think for minutes, a stream may last long); connecting must
         # be quick (one that never comes fails over), and each wait for the upstream is bounded by this.
-        self.timeout = settings.upstream_timeout_seconds
+        self.silence = Silence(settings.upstream_timeout_seconds)
         self.pool = Pool()
 
     async def send(self, url: str, headers: Mapping[str, str], content: bytes) -> UpstreamResponse:
@@ -51,7 +52,7 @@ class UpstreamClient:
         if transport is None or not connection.alive:  # closed before anything was sent
             connection.close()
             raise UpstreamConnectError("the connection closed before the request")
-        response = UpstreamResponse(self.pool, self.timeout, connection, where.key)
+        response = UpstreamResponse(self.pool, self.silence, connection, where.key)
         if len(content) < 65536:
             transport.write(head + content)
         else:
@@ -82,3 +83,4 @@ class UpstreamClient:
 
     async def aclose(self) -> None:
         self.pool.close()
+        self.silence.close()

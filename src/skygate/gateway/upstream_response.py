@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 import httptools
 
 from skygate.gateway.http1 import Connection, Pool
+from skygate.gateway.silence import Silence
 from skygate.gateway.upstream_errors import UpstreamError, UpstreamTimeout
 
 __all__ = ["UpstreamResponse"]
@@ -46,10 +47,10 @@ class UpstreamResponse:
     once the parser stands between two. A chunk split across reads is held until it is whole, so the caller only
     ever gets whole chunks and the server can still end the body itself.
 
-    Silence is bounded by one watchdog per response: the upstream timeout applies to the wait for the answer and
+    Silence is bounded by the client's `Silence` watch: the upstream timeout applies to the wait for the answer and
     to each wait for more of it, never to the time reading is paused for a slow caller."""
 
-    def __init__(self, pool: Pool, timeout: float, connection: Connection, key: tuple[str, str, int]) -> None:
+    def __init__(self, pool: Pool, silence: Silence, connection: Connection, key: tuple[str, str, int]) -> None:
         self._pool, self._key = pool, key
         self._connection: Connection | None = connection
         self._loop = asyncio.get_running_loop()
@@ -61,11 +62,9 @@ class UpstreamResponse:
         self.headers: Mapping[str, str] = {}
         self._fields: dict[str, str] = {}
         self.head: asyncio.Future[None] = self._loop.create_future()
-        self._idle_limit = timeout
+        self._silence: Silence | None = silence  # None once the answer has ended
         self._waiting_since: float | None = self._loop.time()  # when the upstream's silence began; None while paused
-        self._watchdog: asyncio.TimerHandle | None = self._loop.call_at(
-            self._waiting_since + self._idle_limit, self._check_idle
-        )
+        silence.watch(self, self._loop)
         self._held: list[bytes] = []  # body read before anyone took it
         self._held_size = 0
         self._held_paused = False
@@ -345,26 +344,22 @@ class UpstreamResponse:
 
     # -- endings -------------------------------------------------------------------------------------------------
 
-    def _check_idle(self) -> None:
-        # Checked lazily: the timer fires at most once per timeout period, whatever the chunk rate.
-        self._watchdog = None
-        since = self._waiting_since
-        if since is not None and self._loop.time() - since >= self._idle_limit:
-            self._fail(self._silence())
-            return
-        due = (since if since is not None else self._loop.time()) + self._idle_limit
-        self._watchdog = self._loop.call_at(due, self._check_idle)
+    def silent_since(self) -> float | None:
+        return self._waiting_since
 
-    def _silence(self) -> UpstreamTimeout:
+    def silenced(self) -> None:
+        assert self._silence is not None
+        limit = self._silence.limit
         if not self.head.done():
-            return UpstreamTimeout(f"no answer within {self._idle_limit:g} s")
-        return UpstreamTimeout(f"nothing for {self._idle_limit:g} s")
+            self._fail(UpstreamTimeout(f"no answer within {limit:g} s"))
+        else:
+            self._fail(UpstreamTimeout(f"nothing for {limit:g} s"))
 
     def _release(self, keep: bool) -> None:
         """The body has ended: the connection goes back to the pool, or is closed."""
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None
+        if self._silence is not None:
+            self._silence.unwatch(self)
+            self._silence = None
         connection, self._connection = self._connection, None
         if connection is None:
             return
