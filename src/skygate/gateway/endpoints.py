@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
@@ -28,10 +29,16 @@ def _state(request: Request) -> GatewayState:
     return state
 
 
-def _authenticate(state: GatewayState, snapshot: Snapshot, request: Request) -> KeyEntry:
+def _headers(request: Request) -> dict[str, str]:
+    """The request's headers by lowercase name, the first of a repeated one winning (as Starlette's `get`): one
+    pass over the list, where each of Starlette's lookups scans it again (a call makes about ten)."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(request.scope["headers"])}
+
+
+def _authenticate(state: GatewayState, snapshot: Snapshot, headers: Mapping[str, str]) -> KeyEntry:
     """`Authorization: Bearer` (OpenAI SDKs, and anthropic's own client) or `x-api-key` (Anthropic SDKs)."""
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
+    header = headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else headers.get("x-api-key", "")
     if not token:
         raise GatewayError(
             401, "missing_api_key", "send your skygate key as 'Authorization: Bearer sk-sg-…' or 'x-api-key: sk-sg-…'"
@@ -46,12 +53,16 @@ def _authenticate(state: GatewayState, snapshot: Snapshot, request: Request) -> 
     return entry
 
 
-async def _body(request: Request, limit: int) -> dict[str, Any]:
-    declared = request.headers.get("content-length", "")
+async def _body(request: Request, headers: Mapping[str, str], limit: int) -> dict[str, Any]:
+    declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise GatewayError(413, "request_too_large", f"the request body exceeds {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
+    chunks, size, more = [], 0, True
+    while more:  # the server's messages as they come (Starlette's `stream` wraps this in an async generator)
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk, more = message.get("body", b""), message.get("more_body", False)
         size += len(chunk)
         if size > limit:
             raise GatewayError(413, "request_too_large", f"the request body exceeds {limit} bytes")
@@ -79,12 +90,13 @@ async def _serve(request: Request, fmt: CallerFormat, api: Api) -> Reply:
     state = _state(request)
     snapshot = state.snapshot  # one snapshot for the whole request, even if a newer one lands meanwhile
     try:
-        key = _authenticate(state, snapshot, request)
-        body = await _body(request, state.runtime.settings.max_request_bytes)
+        headers = _headers(request)
+        key = _authenticate(state, snapshot, headers)
+        body = await _body(request, headers, state.runtime.settings.max_request_bytes)
         model, stream = _check_fields(body)
-        pin = request.headers.get("x-skygate-provider")
-        routes = snapshot.resolve(key, request.headers.get("x-skygate-project"), model, api, pin)
-        call = Call(fmt, api, model, body, stream and api != "embeddings", request.headers, started)
+        pin = headers.get("x-skygate-provider")
+        routes = snapshot.resolve(key, headers.get("x-skygate-project"), model, api, pin)
+        call = Call(fmt, api, model, body, stream and api != "embeddings", headers, started)
         return await forward(state.upstream, state.tokens, call, routes)
     except GatewayError as exc:
         overhead = {"x-skygate-overhead-ms": f"{(time.perf_counter() - started) * 1000:.2f}"}
@@ -112,10 +124,11 @@ async def models(request: Request) -> Response:
     started = time.perf_counter()
     state = _state(request)
     snapshot = state.snapshot
-    fmt: CallerFormat = "anthropic" if "anthropic-version" in request.headers else "openai"
+    headers = _headers(request)
+    fmt: CallerFormat = "anthropic" if "anthropic-version" in headers else "openai"
     try:
-        key = _authenticate(state, snapshot, request)
-        visible = snapshot.models_for(key, request.headers.get("x-skygate-project"))
+        key = _authenticate(state, snapshot, headers)
+        visible = snapshot.models_for(key, headers.get("x-skygate-project"))
     except GatewayError as exc:
         return render_error(fmt, exc.status, exc.code, exc.message, exc.param)
     names = sorted(visible)

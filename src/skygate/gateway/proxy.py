@@ -7,11 +7,11 @@ import asyncio
 import email.utils
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from skygate import __version__
@@ -54,7 +54,7 @@ class Call:
     model: str
     body: dict[str, Any]
     stream: bool
-    client_headers: Headers
+    client_headers: Mapping[str, str]
     started: float
     upstream_seconds: float = 0.0
 
