@@ -128,7 +128,7 @@ def running_gateway(settings: Settings, pki: TestPKI | None = None, port: int = 
     assert settings.admin_token is not None
     try:
         tls = {"ssl_cert": pki.cert_file, "ssl_key": pki.key_file} if pki else {}
-        # As `skygate serve` runs it: no access log unless the settings ask (the data plane answers differently).
+        # As `skygate serve` runs it: no access log unless the settings ask.
         with serve_in_thread(create_app(settings), port=port, access_log=settings.access_log, **tls) as bound:
             scheme = "https" if pki else "http"
             verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(pki.ca_file)) if pki else True

@@ -50,7 +50,7 @@ def _serve_and_call(tmp_path: Path, args: list[str], verify: ssl.SSLContext | bo
             # Whichever worker answers, it sees the same store.
             for _ in range(6):
                 assert client.get("/api/v1/orgs/served", headers=headers).status_code == 200
-            # A data-plane answer (whole, in one write unless the access log is on) reads the same either way.
+            # A data-plane answer, written whole past uvicorn's `send`, with or without the access log.
             refused = client.get("/v1/models")
             assert refused.status_code == 401
             assert refused.json()["error"]["code"] == "missing_api_key"

@@ -108,3 +108,15 @@ def test_a_head_request_gets_the_head_without_the_body(dp: DataPlane) -> None:
     assert head[1] == b""
     assert json.loads(listed[1])["object"] == "list"  # read right after the head: no stray body came between
     assert _header(head[0], b"content-length") == _header(listed[0], b"content-length")
+
+
+def test_of_a_repeated_header_the_first_counts(dp: DataPlane) -> None:
+    """As Starlette's `Headers.get` reads them: the data plane reads the list into a dict of first values."""
+    wrong = "authorization: Bearer sk-sg-not-a-key\r\n"
+    first_valid = _request("POST", "/v1/chat/completions", key=dp.invoke_key, body=CHAT, extra=wrong)
+    right = f"authorization: Bearer {dp.invoke_key}\r\n"
+    first_wrong = _request("POST", "/v1/chat/completions", key="sk-sg-not-a-key", body=CHAT, extra=right)
+    (valid, _), (invalid, body) = _exchange(dp, first_valid + first_wrong, ["POST", "POST"])[0]
+    assert valid.status_code == 200
+    assert invalid.status_code == 401
+    assert json.loads(body)["error"]["code"] == "invalid_api_key"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def test_on_sqlite_the_probe_reads_in_place_and_falls_back_while_the_file_is_loc
     url = f"sqlite+aiosqlite:///{tmp_path / 'skygate.db'}"
     upgrade(url)
 
-    async def run() -> tuple[int, int, int]:
+    async def run() -> tuple[int, int, float, int]:
         engine = create_engine(url)
         probe = VersionProbe(engine)
         try:
@@ -68,11 +69,14 @@ def test_on_sqlite_the_probe_reads_in_place_and_falls_back_while_the_file_is_loc
             locker.execute("PRAGMA locking_mode=EXCLUSIVE")
             locker.execute("BEGIN EXCLUSIVE")
             threading.Timer(0.3, locker.close).start()
+            started = time.monotonic()
             while_locked = await probe.read()  # through the engine, which waits for the lock
-            return in_place, while_locked, _without_waiting(probe.read())
+            waited = time.monotonic() - started
+            return in_place, while_locked, waited, _without_waiting(probe.read())
         finally:
             probe.close()
             await engine.dispose()
 
-    in_place, while_locked, after = asyncio.run(run())
+    in_place, while_locked, waited, after = asyncio.run(run())
     assert in_place == while_locked == after == 1
+    assert waited >= 0.25  # the lock held that read up: it went to the engine and waited there

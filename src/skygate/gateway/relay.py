@@ -19,14 +19,10 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from skygate.gateway.server_cycle import server_cycle
 from skygate.gateway.upstream import SSEDecoder, UpstreamError, UpstreamResponse
 from skygate.translate.errors import UnreadableAnswer
 from skygate.translate.plan import StreamChain
-
-try:
-    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle as _HttpToolsCycle
-except ImportError:  # pragma: no cover - uvicorn without httptools: every chunk goes through `send`
-    _HttpToolsCycle = None  # type: ignore[assignment,misc]
 
 __all__ = ["StreamRelay"]
 
@@ -163,12 +159,10 @@ class StreamRelay:
 
 
 def _framing_cycle(send: Send) -> Any:
-    """uvicorn's httptools response cycle behind `send`, if it is one and is sending chunked (HTTP/1.1, not a
-    HEAD): its socket can take the upstream's chunks as they are. Anything else gets every piece via `send`."""
-    cycle = getattr(send, "__self__", None)
-    if _HttpToolsCycle is None or type(cycle) is not _HttpToolsCycle or cycle.chunked_encoding is not True:
-        return None
-    return cycle
+    """uvicorn's httptools response cycle behind `send`, if it is sending chunked (HTTP/1.1, not a HEAD): its
+    socket can take the upstream's chunks as they are. Anything else gets every piece via `send`."""
+    cycle = server_cycle(send)
+    return cycle if cycle is not None and cycle.chunked_encoding is True else None
 
 
 def _body(body: bytes) -> Message:

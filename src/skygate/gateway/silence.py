@@ -48,13 +48,15 @@ class Silence:
                 a for a in self._watched if (since := a.silent_since()) is not None and now - since >= self.limit
             ]:
                 answer.silenced()
-        finally:  # whatever one answer does, the others stay watched
+        finally:  # whatever one answer does, the rest stay watched (those due now, from the next tick)
             # Ticking on while calls come, even one at a time: a timer made per call is what this saves.
-            if self._watched or self._recent:
+            if (self._watched or self._recent) and self._timer is None:
                 self._timer = loop.call_later(self._tick_seconds, self._tick, loop)
             self._recent = False
 
     def close(self) -> None:
+        """The client is closing: no more ticks, and nothing kept."""
+        self._watched.clear()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

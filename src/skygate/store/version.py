@@ -44,7 +44,8 @@ class VersionProbe:
     On a SQLite file it is read in place, on the event loop's thread: a one-row read of a WAL database takes
     ~9 µs and never waits for a writer, where a round through the async engine (SQLAlchemy's pool, aiosqlite's
     thread and back, a rollback) cost ~1.2 ms of CPU (docs/performance.md). Elsewhere, or when that read fails
-    (a busy file, a file gone), the engine reads it: it waits its turn and reports what is wrong."""
+    (the file locked by another connection, a read error), the engine reads it: it waits its turn and reports
+    what is wrong."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -55,7 +56,8 @@ class VersionProbe:
         if self._file is not None:
             try:
                 if self._db is None:
-                    # Autocommit with no busy wait: each read is its own transaction and never blocks the loop.
+                    # Autocommit with no busy wait: each read is its own transaction, and one the file's lock would
+                    # hold up fails at once instead of stalling the loop.
                     self._db = sqlite3.connect(self._file, uri=True, timeout=0, isolation_level=None)
                 rows = self._db.execute(_READ_SQLITE).fetchall()  # to the end: no read transaction stays open
                 if rows:
