@@ -110,11 +110,15 @@ class Pool:
         self._sweep: asyncio.TimerHandle | None = None
         self._closed = False
 
+    @staticmethod
+    def _fresh(connection: Connection, now: float) -> bool:
+        return connection.alive and now - connection.idle_since < KEEPALIVE_SECONDS
+
     def take(self, key: tuple[str, str, int], now: float) -> Connection | None:
         idle = self._idle.get(key)
         while idle:
             connection = idle.pop()
-            if connection.alive and now - connection.idle_since < KEEPALIVE_SECONDS:
+            if self._fresh(connection, now):
                 return connection
             connection.close()
         return None
@@ -133,7 +137,7 @@ class Pool:
         for key, idle in list(self._idle.items()):
             fresh: list[Connection] = []
             for connection in idle:
-                if connection.alive and now - connection.idle_since < KEEPALIVE_SECONDS:
+                if self._fresh(connection, now):
                     fresh.append(connection)
                 else:
                     connection.close()

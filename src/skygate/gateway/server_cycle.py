@@ -12,13 +12,14 @@ from typing import Any
 from starlette.types import Send
 
 try:
-    from uvicorn.protocols.http.httptools_impl import STATUS_LINE
+    from uvicorn.protocols.http.httptools_impl import HEADER_VALUE_RE, STATUS_LINE
     from uvicorn.protocols.http.httptools_impl import RequestResponseCycle as _HttpToolsCycle
 except ImportError:  # pragma: no cover - uvicorn without httptools: everything goes through `send`
     _HttpToolsCycle = None  # type: ignore[assignment,misc]
     STATUS_LINE: dict[int, bytes] = {}  # type: ignore[no-redef]
+    HEADER_VALUE_RE = None  # type: ignore[assignment]
 
-__all__ = ["STATUS_LINE", "server_cycle"]
+__all__ = ["HEADER_VALUE_RE", "STATUS_LINE", "server_cycle"]
 
 
 def server_cycle(send: Send) -> Any:

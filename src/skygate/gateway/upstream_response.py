@@ -350,10 +350,7 @@ class UpstreamResponse:
     def silenced(self) -> None:
         assert self._silence is not None
         limit = self._silence.limit
-        if not self.head.done():
-            self._fail(UpstreamTimeout(f"no answer within {limit:g} s"))
-        else:
-            self._fail(UpstreamTimeout(f"nothing for {limit:g} s"))
+        self._fail(UpstreamTimeout(f"nothing for {limit:g} s" if self.head.done() else f"no answer within {limit:g} s"))
 
     def _release(self, keep: bool) -> None:
         """The body has ended: the connection goes back to the pool, or is closed."""

@@ -10,19 +10,16 @@ else — another server, a HEAD request, a body-less status, a response that set
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Send
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
-from skygate.gateway.server_cycle import STATUS_LINE, server_cycle
+from skygate.gateway.server_cycle import HEADER_VALUE_RE, STATUS_LINE, server_cycle
 
 __all__ = ["one_write_cycle", "write_whole"]
 
-# What uvicorn's `send` refuses in a header value (control characters), refused here the same way.
-_BAD_VALUE = re.compile(b"[\x00-\x08\x0a-\x1f\x7f]")
 # Headers uvicorn's `send` reads for the framing or the connection: a response setting them gets `send` itself.
 _FRAMING = frozenset((b"connection", b"transfer-encoding"))
 _LARGE = 64 * 1024  # a body this large goes out without being copied next to its head
@@ -56,7 +53,7 @@ async def write_whole(cycle: Any, response: Response) -> None:
                                  get_path_with_query_string(scope), scope["http_version"], status)  # fmt: skip
     parts = [STATUS_LINE[status]]
     for name, value in (*cycle.default_headers, *response.raw_headers):
-        if _BAD_VALUE.search(value):
+        if HEADER_VALUE_RE.search(value):  # what uvicorn's `send` refuses (control characters)
             raise RuntimeError("Invalid HTTP header value.")  # as uvicorn: the app fails, the connection closes
         parts += (name, b": ", value, b"\r\n")
     if not cycle.keep_alive:
