@@ -216,6 +216,19 @@ def test_tokens_are_refreshed_before_they_expire(entra: Entra) -> None:
     assert len(entra.token_requests()) == 2
 
 
+def test_an_expired_token_is_never_sent_again(entra: Entra) -> None:
+    """Upstream heads are kept per route and credential: after the token has expired (the emulator refuses an
+    expired one with 401), calls carry the new token."""
+    entra.emulator.ctx.options.token_lifetime_seconds = 2
+    entra.secret_provider()
+    client = entra.openai()
+    client.chat.completions.create(model="gpt-4o", messages=HI)
+    time.sleep(2.2)
+    client.chat.completions.create(model="gpt-4o", messages=HI)
+    client.chat.completions.create(model="gpt-4o", messages=HI)
+    assert len(entra.token_requests()) == 2
+
+
 def test_signing_key_rotation_fails_no_request(entra: Entra) -> None:
     entra.emulator.ctx.options.token_lifetime_seconds = 2  # every call past 1 s needs a fresh assertion
     entra.wi_provider()

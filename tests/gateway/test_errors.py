@@ -104,6 +104,29 @@ def test_client_credentials_and_skygate_headers_never_go_upstream(dp: DataPlane)
     assert dp.invoke_key[-4:] not in str(upstream.headers)
 
 
+def test_upstream_heads_follow_provider_changes_and_each_calls_own_headers(dp: DataPlane) -> None:
+    """The upstream head is built once per route (gateway/proxy.py): a changed provider gets a new one, and a
+    client header forwarded on one call is never sent on the next."""
+    provider = dp.provider("heads", include_default_registry=False, additional_headers={"x-team": "research"},
+                           models=[{"deployment": "gpt-4o", "api": "chat_completions", "alias": "heads"}])  # fmt: skip
+    call = {"model": "heads", "messages": HI}
+    assert _post(dp, "/v1/chat/completions", json=call).status_code == 200
+    assert _post(dp, "/v1/chat/completions", json=call, **{"x-ms-client-request-id": "trace-2"}).status_code == 200
+    assert _post(dp, "/v1/chat/completions", json=call).status_code == 200
+    first, traced, plain = dp.recorded()[-3:]
+    assert traced.headers["x-ms-client-request-id"] == "trace-2"
+    assert "x-ms-client-request-id" not in first.headers
+    assert "x-ms-client-request-id" not in plain.headers
+    assert first.headers["x-team"] == traced.headers["x-team"] == plain.headers["x-team"] == "research"
+    before = dp.config_version()
+    with dp.gateway.api() as api:
+        changed = api.patch(f"/providers/{provider['id']}", json={"additional_headers": {"x-team": "platform"}})
+    assert changed.status_code == 200, changed.text
+    dp.settle(before)
+    assert _post(dp, "/v1/chat/completions", json=call).status_code == 200
+    assert dp.recorded()[-1].headers["x-team"] == "platform"
+
+
 def test_an_organization_with_the_gateway_disabled_is_refused(dp: DataPlane) -> None:
     with dp.gateway.api() as api:
         assert api.patch(f"/orgs/{dp.org_id}", json={"gateway_enabled": False}).status_code == 200

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol, cast
 from urllib.parse import urlsplit
 
-__all__ = ["KEEPALIVE_SECONDS", "Connection", "Pool", "Target", "request_head", "target"]
+__all__ = ["KEEPALIVE_SECONDS", "Connection", "Pool", "Target", "request_start", "target"]
 
 # Idle connections are dropped after 4 s, before servers with short idle timeouts (uvicorn's is 5 s) close them:
 # reusing a connection the server is closing fails a POST that must not be retried.
@@ -43,13 +43,14 @@ def target(url: str) -> Target:
     return Target((parts.scheme, parts.hostname, port), parts.hostname, port, tls, start)
 
 
-def request_head(where: Target, headers: Mapping[str, str], length: int) -> bytes:
+def request_start(where: Target, headers: Mapping[str, str]) -> bytes:
+    """A request's head up to its content-length: the request line, Host and `headers`."""
     lines = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
     # Each header adds exactly one CR and one LF: any other would split a header (injection). Our own headers and
     # the forwarded ones (parsed by the server, which refuses line breaks) never carry one; this makes sure.
     if lines.count("\n") != len(headers) or lines.count("\r") != len(headers):
         raise ValueError("a header name or value holds a line break")
-    return f"{where.start}{lines}content-length: {length}\r\n\r\n".encode()
+    return f"{where.start}{lines}".encode()
 
 
 class Reader(Protocol):

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from skygate import __version__
 from skygate.gateway.errors import CallerFormat, GatewayError, render_error
+from skygate.gateway.http1 import Target, request_start, target
 from skygate.gateway.relay import StreamRelay
 from skygate.gateway.snapshot import Route
 from skygate.gateway.upstream import (
@@ -43,6 +44,8 @@ _BASE_HEADERS = {
     "accept-encoding": "identity",
     "user-agent": f"skygate/{__version__}",
 }
+# Request heads kept per route: one per API it serves and credential; an Entra token's refresh adds one.
+_STARTS_PER_ROUTE = 8
 # How long a 429's retry-after may hold a call before we give up on the provider.
 MAX_RETRY_WAIT_SECONDS = 5.0
 
@@ -63,12 +66,12 @@ class Call:
         return {"x-skygate-provider": route.provider_name, "x-skygate-overhead-ms": f"{max(overhead, 0):.2f}"}
 
 
-async def _upstream_auth(tokens: EntraTokenCache, route: Route, api: Api) -> dict[str, str]:
+async def _credential(tokens: EntraTokenCache, route: Route) -> str:
     """The key for key providers; for Entra providers a cached (or freshly fetched) access token."""
     auth = route.auth
     if auth.token_request is not None:
-        return {"authorization": f"Bearer {await tokens.token(auth.token_request)}"}
-    return auth_headers(api, auth.api_key or "")
+        return await tokens.token(auth.token_request)
+    return auth.api_key or ""
 
 
 def _plan(call: Call, route: Route) -> Plan | None:
@@ -89,19 +92,33 @@ def _translated_body(call: Call, plan: Plan | None) -> dict[str, Any]:
         raise GatewayError(400, "unsupported_feature", str(exc), param=exc.field) from exc
 
 
-def _request(
-    route: Route, call: Call, api: Api, body: dict[str, Any], auth: dict[str, str]
-) -> tuple[str, dict[str, str], bytes]:
-    headers = _BASE_HEADERS | dict(route.headers)
+def _start(route: Route, call: Call, api: Api, credential: str) -> tuple[Target, bytes]:
+    """Where the call goes and its head up to the content-length. Without forwarded client headers (most calls)
+    the head depends only on the route, the API and the credential, and is built once for them."""
     # anthropic-* headers mean something only to Claude; a translated call leaves them here.
     forwarded = [n for n in _FORWARDED if n in call.client_headers and (api == "messages" or "anthropic" not in n)]
-    headers.update({name: call.client_headers[name] for name in forwarded})
+    if forwarded:
+        return _build_start(route, api, credential, {name: call.client_headers[name] for name in forwarded})
+    key = (api, credential)
+    start = route.starts.get(key)
+    if start is None:
+        if len(route.starts) >= _STARTS_PER_ROUTE:
+            route.starts.clear()  # heads for tokens that have since been refreshed
+        start = route.starts[key] = _build_start(route, api, credential, {})
+    return start
+
+
+def _build_start(route: Route, api: Api, credential: str, forwarded: dict[str, str]) -> tuple[Target, bytes]:
+    headers = _BASE_HEADERS | dict(route.headers)
+    headers.update(forwarded)
     if api == "messages":
         headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
-    headers.update(auth)
-    url = upstream_url(route.base, api, route.deployment, route.api_version)
-    prepared = prepare_body(api, body, route.deployment, call.model)
-    return url, headers, orjson.dumps(prepared)
+    if route.auth.token_request is not None:
+        headers["authorization"] = f"Bearer {credential}"
+    else:
+        headers.update(auth_headers(api, credential))
+    where = target(upstream_url(route.base, api, route.deployment, route.api_version))
+    return where, request_start(where, headers)
 
 
 def _retry_after(response: UpstreamResponse) -> float:
@@ -177,10 +194,11 @@ async def _attempt(
     plan = _plan(call, route)
     body = _translated_body(call, plan)
     api: Api = plan.upstream if plan is not None else call.api
-    url, headers, content = _request(route, call, api, body, await _upstream_auth(tokens, route, api))
+    where, start = _start(route, call, api, await _credential(tokens, route))
+    content = orjson.dumps(prepare_body(api, body, route.deployment, call.model))
     sent = time.perf_counter()
     try:
-        return await client.send(url, headers, content), plan
+        return await client.send_start(where, start, content), plan
     finally:
         call.upstream_seconds += time.perf_counter() - sent
 

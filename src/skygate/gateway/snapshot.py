@@ -11,6 +11,7 @@ from typing import Any
 from skygate.crypto import open_secret
 from skygate.domain.records import Provider
 from skygate.gateway.errors import GatewayError
+from skygate.gateway.http1 import Target
 from skygate.identity.entra_tokens import TokenRequest
 from skygate.identity.signing import SigningKeySet, workload_subject
 from skygate.providers.azure.endpoints import EndpointError, normalise_api_base
@@ -57,6 +58,9 @@ class Route:
     api_version: str | None
     auth: RouteAuth
     headers: tuple[tuple[str, str], ...]
+    # Upstream request heads built for this route, by API and credential (gateway/proxy.py): they live and go
+    # with the snapshot, so a changed provider never meets a head built for its old settings.
+    starts: dict[tuple[str, str], tuple[Target, bytes]] = field(default_factory=dict, compare=False, repr=False)
 
 
 ModelTable = dict[str, list[Route]]

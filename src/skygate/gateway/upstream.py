@@ -13,7 +13,7 @@ import asyncio
 import socket
 from collections.abc import Mapping
 
-from skygate.gateway.http1 import Connection, Pool, Target, request_head, target
+from skygate.gateway.http1 import Connection, Pool, Target, request_start, target
 from skygate.gateway.silence import Silence
 from skygate.gateway.sse import SSEDecoder
 from skygate.gateway.upstream_errors import UpstreamConnectError, UpstreamError, UpstreamTimeout
@@ -45,7 +45,12 @@ class UpstreamClient:
         """POST `content` and wait for the answer's status and headers. Nothing an answer sets (cookies above
         all) is kept for another call: this client serves every organization."""
         where = target(url)
-        head = request_head(where, headers, len(content))
+        return await self.send_start(where, request_start(where, headers), content)
+
+    async def send_start(self, where: Target, start: bytes, content: bytes) -> UpstreamResponse:
+        """`send` with the head up to its content-length already built (`request_start`): the proxy keeps one
+        per route, so a call does not build it again."""
+        head = b"%scontent-length: %d\r\n\r\n" % (start, len(content))
         loop = asyncio.get_running_loop()
         connection = self.pool.take(where.key, loop.time()) or await self._connect(where)
         transport = connection.transport
