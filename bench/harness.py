@@ -38,6 +38,9 @@ http {{
   client_body_temp_path {tmp}/{name}-body; proxy_temp_path {tmp}/{name}-proxy; fastcgi_temp_path {tmp}/{name}-fcgi;
   uwsgi_temp_path {tmp}/{name}-uwsgi; scgi_temp_path {tmp}/{name}-scgi;
   tcp_nodelay on;
+  # A request head with an Entra token (over 1 KB) fits the first buffer, as an API-key one does: past the default
+  # 1 KB nginx moves the head to a large buffer, ~3 µs a call that is the stand-in's, not the gateway's.
+  client_header_buffer_size 4k;
   keepalive_requests 10000000;
 {servers}
 }}

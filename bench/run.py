@@ -126,7 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each wrk run")
     parser.add_argument("--concurrency", default="1,32,256", help="comma-separated connection counts")
-    parser.add_argument("--rounds", type=int, default=25, help="interleaved rounds of the auth comparison")
+    parser.add_argument("--rounds", type=int, default=40, help="interleaved rounds of the auth comparison")
     parser.add_argument("--round-seconds", type=float, default=1.0, help="duration of each auth round")
     parser.add_argument("--streams", type=int, default=1000, help="concurrent streams")
     parser.add_argument("--interval-ms", type=float, default=100.0, help="time between a stream's chunks")
