@@ -224,9 +224,9 @@ def test_an_expired_token_is_never_sent_again(entra: Entra) -> None:
     client = entra.openai()
     client.chat.completions.create(model="gpt-4o", messages=HI)
     time.sleep(2.2)
+    client.chat.completions.create(model="gpt-4o", messages=HI)  # a 401 (the old token) would raise here
     client.chat.completions.create(model="gpt-4o", messages=HI)
-    client.chat.completions.create(model="gpt-4o", messages=HI)
-    assert len(entra.token_requests()) == 2
+    assert len(entra.token_requests()) >= 2  # a third if the new token came due for refresh meanwhile
 
 
 def test_signing_key_rotation_fails_no_request(entra: Entra) -> None:

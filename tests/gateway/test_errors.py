@@ -127,6 +127,33 @@ def test_upstream_heads_follow_provider_changes_and_each_calls_own_headers(dp: D
     assert dp.recorded()[-1].headers["x-team"] == "platform"
 
 
+def test_upstream_heads_are_per_api_and_keep_claudes_defaults(dp: DataPlane) -> None:
+    """One registry route serves chat and Responses (a head for each); a Claude head keeps the default
+    anthropic-version and both key headers after a call that forwarded anthropic-beta."""
+    gpt = {"model": "gpt-4o", "messages": HI}
+    assert _post(dp, "/v1/chat/completions", json=gpt).status_code == 200
+    assert _post(dp, "/v1/responses", json={"model": "gpt-4o", "input": "hi"}).status_code == 200
+    assert _post(dp, "/v1/chat/completions", json=gpt).status_code == 200
+    assert [r.path for r in dp.recorded()[-3:]] == [
+        "/openai/v1/chat/completions",
+        "/openai/v1/responses",
+        "/openai/v1/chat/completions",
+    ]
+    claude = {"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": HI}
+    assert _post(dp, "/v1/messages", json=claude).status_code == 200
+    beta = _post(dp, "/v1/messages", json=claude, **{"anthropic-beta": "tools-2024-04-04"})
+    assert beta.status_code == 200
+    assert _post(dp, "/v1/messages", json=claude).status_code == 200
+    first, forwarded, last = dp.recorded()[-3:]
+    assert forwarded.headers["anthropic-beta"] == "tools-2024-04-04"
+    assert "anthropic-beta" not in first.headers
+    assert "anthropic-beta" not in last.headers
+    for sent in (first, last):
+        assert sent.path == "/anthropic/v1/messages"
+        assert sent.headers["anthropic-version"] == "2023-06-01"
+        assert sent.headers["x-api-key"] == sent.headers["api-key"] == "***" + "0000000000000000000001"[-4:]
+
+
 def test_an_organization_with_the_gateway_disabled_is_refused(dp: DataPlane) -> None:
     with dp.gateway.api() as api:
         assert api.patch(f"/orgs/{dp.org_id}", json={"gateway_enabled": False}).status_code == 200

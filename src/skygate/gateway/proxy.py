@@ -44,8 +44,6 @@ _BASE_HEADERS = {
     "accept-encoding": "identity",
     "user-agent": f"skygate/{__version__}",
 }
-# Request heads kept per route: one per API it serves and credential; an Entra token's refresh adds one.
-_STARTS_PER_ROUTE = 8
 # How long a 429's retry-after may hold a call before we give up on the provider.
 MAX_RETRY_WAIT_SECONDS = 5.0
 
@@ -102,8 +100,8 @@ def _start(route: Route, call: Call, api: Api, credential: str) -> tuple[Target,
     key = (api, credential)
     start = route.starts.get(key)
     if start is None:
-        if len(route.starts) >= _STARTS_PER_ROUTE:
-            route.starts.clear()  # heads for tokens that have since been refreshed
+        if any(known != credential for _, known in route.starts):
+            route.starts.clear()  # built with a token since refreshed: no old token is kept here
         start = route.starts[key] = _build_start(route, api, credential, {})
     return start
 

@@ -58,8 +58,8 @@ class Route:
     api_version: str | None
     auth: RouteAuth
     headers: tuple[tuple[str, str], ...]
-    # Upstream request heads built for this route, by API and credential (gateway/proxy.py): they live and go
-    # with the snapshot, so a changed provider never meets a head built for its old settings.
+    # Upstream request heads built for this route, by API, for its current credential (gateway/proxy.py): they
+    # live and go with the snapshot, so a changed provider never meets a head built for its old settings.
     starts: dict[tuple[str, str], tuple[Target, bytes]] = field(default_factory=dict, compare=False, repr=False)
 
 
