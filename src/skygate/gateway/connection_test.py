@@ -16,7 +16,7 @@ from skygate.gateway.snapshot import Route, routes_of
 from skygate.identity.entra_tokens import EntraTokenCache, EntraTokenError
 from skygate.identity.signing import SigningKeySet, workload_subject
 from skygate.providers.azure.diagnosis import ProviderFacts, fix_for_aadsts, fix_for_upstream
-from skygate.providers.azure.routes import Api, auth_headers, prepare_body, upstream_url
+from skygate.providers.azure.routes import ANTHROPIC_VERSION, Api, auth_headers, prepare_body, upstream_url
 from skygate.services.runtime import Runtime
 from skygate.trust import combined_ca_file
 
@@ -82,10 +82,7 @@ async def _upstream_stage(
     client: httpx.AsyncClient, route: Route, api: Api | None, token: str | None, facts: ProviderFacts
 ) -> Stage:
     headers = dict(route.headers)
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    else:
-        headers.update(auth_headers(api or "chat_completions", route.auth.api_key or ""))
+    headers.update(auth_headers(api or "chat_completions", token or route.auth.api_key or "", token=bool(token)))
     if api is None:
         url, method, content = f"{route.base}/openai/v1/models", "GET", None
     else:
@@ -94,7 +91,7 @@ async def _upstream_stage(
         content = orjson.dumps(prepare_body(api, _PROBES[api], route.deployment, route.deployment))
         headers["content-type"] = "application/json"
         if api == "messages":
-            headers["anthropic-version"] = "2023-06-01"
+            headers["anthropic-version"] = ANTHROPIC_VERSION
     started = time.perf_counter()
     try:
         response = await client.request(method, url, content=content, headers=headers)

@@ -111,10 +111,7 @@ def _build_start(route: Route, api: Api, credential: str, forwarded: dict[str, s
     headers.update(forwarded)
     if api == "messages":
         headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
-    if route.auth.token_request is not None:
-        headers["authorization"] = f"Bearer {credential}"
-    else:
-        headers.update(auth_headers(api, credential))
+    headers.update(auth_headers(api, credential, token=route.auth.token_request is not None))
     where = target(upstream_url(route.base, api, route.deployment, route.api_version))
     return where, request_start(where, headers)
 

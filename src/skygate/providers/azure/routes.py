@@ -32,12 +32,14 @@ def upstream_url(base: str, api: Api, deployment: str, api_version: str | None) 
     return f"{base}/openai/deployments/{quote(deployment, safe='')}/{operation}?api-version={api_version}"
 
 
-def auth_headers(api: Api, api_key: str) -> dict[str, str]:
-    """`api-key` on OpenAI routes; both `x-api-key` and `api-key` on /anthropic, as the anthropic Foundry client
-    sends them (§5.3: `api-key` alone is refused there)."""
+def auth_headers(api: Api, credential: str, *, token: bool = False) -> dict[str, str]:
+    """An Entra access token as `Authorization: Bearer`. A key as `api-key` on OpenAI routes; both `x-api-key` and
+    `api-key` on /anthropic, as the anthropic Foundry client sends them (§5.3: `api-key` alone is refused there)."""
+    if token:
+        return {"authorization": f"Bearer {credential}"}
     if api == "messages":
-        return {"x-api-key": api_key, "api-key": api_key}
-    return {"api-key": api_key}
+        return {"x-api-key": credential, "api-key": credential}
+    return {"api-key": credential}
 
 
 def prepare_body(api: Api, body: dict[str, Any], deployment: str, model: str) -> dict[str, Any]:
