@@ -4,10 +4,11 @@ reads split a chunked body. Plain TCP, blocking sockets in a thread; it counts t
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -30,6 +31,24 @@ def dechunk(framed: bytes) -> list[bytes]:
         chunks.append(framed[eol + 2 : data_end])
         pos = data_end + 2
     return chunks
+
+
+class CallerSocket(asyncio.Transport):
+    """The caller's connection as a relay to a `Caller` writes whole chunks to it: each write goes to `take`; its
+    buffer holds `buffered` bytes (0, unless a test plays a caller that stops reading)."""
+
+    def __init__(self, take: Callable[[bytes], None]) -> None:
+        super().__init__()
+        self.take, self.buffered, self.closing = take, 0, False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.take(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
 
 
 @dataclass

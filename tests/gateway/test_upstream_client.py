@@ -11,9 +11,10 @@ import weakref
 
 import pytest
 
+from skygate.gateway.splice import Caller
 from skygate.gateway.upstream import UpstreamClient, UpstreamError
 from skygate.settings import Settings
-from tests.gateway.scripted_upstream import chunk, scripted_upstream
+from tests.gateway.scripted_upstream import CallerSocket, chunk, scripted_upstream
 
 JSON = {"content-type": "application/json"}
 BODY = b'{"choices": [{"message": {"content": "' + b"word " * 2000 + b'"}}]}'
@@ -68,7 +69,7 @@ def test_a_gzip_stream_is_relayed_decoded_and_never_framed() -> None:
         try:
             answer = await client.send(url, JSON, b"{}")
             pieces: list[bytes] = []
-            await answer.relay(pieces.append, framed.append)
+            await answer.relay(pieces.append, Caller(CallerSocket(framed.append), lambda: None))
             return b"".join(pieces), len(framed)
         finally:
             await client.aclose()
@@ -202,7 +203,7 @@ def test_an_answer_taken_to_its_end_is_freed_without_the_collector(how: str) -> 
                 assert await answer.aread() == BODY
             else:
                 pieces: list[bytes] = []
-                await answer.relay(pieces.append, pieces.append)
+                await answer.relay(pieces.append, Caller(CallerSocket(pieces.append), lambda: None))
             await answer.aclose()
             ref = weakref.ref(answer)
             del answer

@@ -1,7 +1,8 @@
-"""Whole chunks of a chunked upstream body relayed with their framing (`UpstreamResponse.relay(sink, framed)`),
-against an upstream whose writes — and so the gateway's reads — split the body where each test says: every byte
-arrives once and in order, the caller only ever gets whole chunks, whatever the relay does not vouch for goes
-through the parser (which ends or fails the body as always), and the connection goes back to the pool."""
+"""Whole chunks of a chunked upstream body relayed with their framing straight to the caller's socket
+(`UpstreamResponse.relay(sink, Caller(...))`, through a `Splice` while reads are nothing else), against an upstream
+whose writes — and so the gateway's reads — split the body where each test says: every byte arrives once and in
+order, the caller only ever gets whole chunks, whatever the relay does not vouch for goes through the parser
+(which ends or fails the body as always), and the connection goes back to the pool."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ import httpx
 import pytest
 
 from skygate.gateway.relay import StreamRelay
+from skygate.gateway.splice import Caller
 from skygate.gateway.upstream import UpstreamClient, UpstreamError, UpstreamTimeout
 from skygate.settings import Settings
 from skygate_emulator.server import serve_in_thread
-from tests.gateway.scripted_upstream import ScriptedUpstream, chunk, dechunk, scripted_upstream
+from tests.gateway.scripted_upstream import CallerSocket, ScriptedUpstream, chunk, dechunk, scripted_upstream
 
 # Events of different lengths, so size lines have one and two hex digits, letters among them.
 EVENTS = [b'data: {"n": %d, "pad": "%s"}\n\n' % (n, b"x" * (n * 7 % 40)) for n in range(12)]
@@ -26,11 +28,16 @@ Events = list[tuple[str, bytes]]
 
 
 async def _relay(
-    url: str, hold: float = 0.0, idle_limit: float = 5.0, framing: bool = True, times: list[float] | None = None
+    url: str,
+    hold: float = 0.0,
+    idle_limit: float = 5.0,
+    framing: bool = True,
+    times: list[float] | None = None,
 ) -> tuple[Events, BaseException | None]:
-    """One request's body as handed over: ("piece", bytes) to the sink, ("framed", bytes) whole chunks; how it
-    ended. With `hold`, the framed sink pauses the upstream that long on its first call (a caller not reading);
-    without `framing`, no framed sink (as for a translated stream); `times` gets each event's time."""
+    """One request's body as handed over: ("piece", bytes) to the sink, ("framed", bytes) whole chunks written to
+    the caller's socket; how it ended. With `hold`, the caller's socket buffer fills on the first framed write and
+    the relay's backlog pauses the upstream that long (a caller not reading); without `framing`, no caller socket
+    (as for a translated stream); `times` gets each event's time."""
     client = UpstreamClient(Settings(upstream_timeout_seconds=idle_limit))
     try:
         return await _relay_on(client, url, hold, framing, times)
@@ -49,11 +56,16 @@ async def _relay_on(
         if times is not None:
             times.append(time.monotonic())
         if kind == "framed" and hold and sum(kind == "framed" for kind, _ in events) == 1:
-            upstream.pause()
-            asyncio.get_running_loop().call_later(hold, upstream.resume)
+            socket.buffered = len(data)
 
+    def backlog() -> None:
+        socket.buffered = 0
+        upstream.pause()
+        asyncio.get_running_loop().call_later(hold, upstream.resume)
+
+    socket = CallerSocket(lambda data: take("framed", data))
     try:
-        await upstream.relay(lambda piece: take("piece", piece), (lambda c: take("framed", c)) if framing else None)
+        await upstream.relay(lambda piece: take("piece", piece), Caller(socket, backlog) if framing else None)
     except UpstreamError as exc:
         return events, exc
     finally:
@@ -151,7 +163,7 @@ def test_a_chunk_too_large_to_hold_goes_through_the_parser_and_framing_resumes_a
     assert sum(len(dechunk(data)) for kind, data in after_big if kind == "framed") >= len(EVENTS) - 3
 
 
-def test_a_pause_from_the_framed_sink_stops_reading_is_not_silence_and_loses_nothing() -> None:
+def test_a_pause_from_the_callers_backlog_stops_reading_is_not_silence_and_loses_nothing() -> None:
     # Paused 1.5 s on the first framed chunk with a 1 s upstream timeout; chunks keep coming 30 ms apart meanwhile.
     times: list[float] = []
     with scripted_upstream([*(chunk(e) for e in EVENTS), LAST]) as upstream:
@@ -163,7 +175,7 @@ def test_a_pause_from_the_framed_sink_stops_reading_is_not_silence_and_loses_not
     assert times[first + 1] - times[first] >= 1.4  # ...and none of it while paused
 
 
-def test_after_a_pause_from_the_framed_sink_the_parser_is_not_left_paused() -> None:
+def test_after_a_pause_from_the_callers_backlog_the_parser_is_not_left_paused() -> None:
     # Nine hex digits are more than the relay takes, so this read goes to the parser, whole. Had the framed
     # sink's pause also paused the parser (outside its callback, the pause waits for the next piece), the parser
     # would stop after the first piece with the transport reading and the rest of the read stuck: a timeout.
@@ -182,6 +194,76 @@ def test_silence_while_taking_chunks_is_still_an_upstream_timeout() -> None:
     assert isinstance(ended, UpstreamTimeout)
     assert 0.9 < time.monotonic() - started < 5
     assert _payload(events) == b"".join(EVENTS[:3])
+
+
+def test_a_stream_longer_than_the_upstream_timeout_is_not_silence_while_chunks_keep_coming() -> None:
+    # Reads taken by the splice never reach the response: the silence watch learns of them from it.
+    events_in = [*(chunk(e) for e in EVENTS * 3), LAST]  # 37 pieces 50 ms apart: ~1.9 s, with a 0.5 s limit
+    with scripted_upstream(events_in, gap=0.05) as upstream:
+        events, ended = asyncio.run(_relay(upstream.url, idle_limit=0.5))
+    assert ended is None
+    assert _payload(events) == b"".join(EVENTS * 3)
+    assert _framed_chunks(events) >= len(EVENTS) * 3 - 2
+
+
+def test_a_caller_socket_that_fails_a_write_fails_the_answer_with_it() -> None:
+    async def relayed(url: str) -> tuple[Events, BaseException | None, Events]:
+        client = UpstreamClient(Settings())
+        events: Events = []
+
+        def write(data: bytes) -> None:
+            if sum(kind == "framed" for kind, _ in events) == 3:
+                raise OSError("the caller's socket broke")
+            events.append(("framed", data))
+
+        try:
+            answer = await client.send(url, {"content-type": "application/json"}, b"{}")
+            ended: BaseException | None = None
+            try:
+                await answer.relay(
+                    lambda piece: events.append(("piece", piece)), Caller(CallerSocket(write), lambda: None)
+                )
+            except OSError as exc:
+                ended = exc
+            after, _ = await _relay_on(client, url)  # the next request, on the same client
+            return events, ended, after
+        finally:
+            await client.aclose()
+
+    with scripted_upstream([*(chunk(e) for e in EVENTS), LAST]) as upstream:
+        events, ended, after = asyncio.run(relayed(upstream.url))
+        connections = upstream.connections
+    assert isinstance(ended, OSError)
+    assert str(ended) == "the caller's socket broke"
+    assert b"".join(EVENTS).startswith(_payload(events))
+    assert _payload(after) == b"".join(EVENTS)
+    assert connections == 2  # the broken answer's connection was closed, not pooled
+
+
+def test_nothing_is_written_to_a_caller_socket_once_it_is_closing() -> None:
+    async def relayed(url: str) -> tuple[list[bytes], BaseException | None]:
+        client = UpstreamClient(Settings())
+        written: list[bytes] = []
+
+        def write(data: bytes) -> None:
+            written.append(data)
+            if len(written) == 3:
+                socket.closing = True  # the caller has gone: its server drops what is sent, as here
+
+        socket = CallerSocket(write)
+        try:
+            answer = await client.send(url, {"content-type": "application/json"}, b"{}")
+            await answer.relay(lambda piece: None, Caller(socket, lambda: None))
+            return written, None
+        except UpstreamError as exc:
+            return written, exc
+        finally:
+            await client.aclose()
+
+    with scripted_upstream([*(chunk(e) for e in EVENTS), LAST]) as upstream:
+        written, ended = asyncio.run(relayed(upstream.url))
+    assert ended is None  # the answer is read to its end (the relay's watcher, not the socket, ends it early)
+    assert len(written) == 3
 
 
 # Through the ASGI relay and uvicorn's socket: a caller that stops reading fills the socket buffers with framed

@@ -20,6 +20,7 @@ from typing import Any
 from starlette.types import Message, Receive, Scope, Send
 
 from skygate.gateway.server_cycle import server_cycle
+from skygate.gateway.splice import Caller
 from skygate.gateway.upstream import SSEDecoder, UpstreamError, UpstreamResponse
 from skygate.translate.errors import UnreadableAnswer
 from skygate.translate.plan import StreamChain
@@ -73,7 +74,8 @@ class StreamRelay:
                     await self._upstream.relay(self._translate)
                 else:
                     self._cycle = _framing_cycle(send)
-                    await self._upstream.relay(self._write, None if self._cycle is None else self._write_framed)
+                    caller = None if self._cycle is None else Caller(self._cycle.transport, self._backlog)
+                    await self._upstream.relay(self._write, caller)
                 if self._decoder is not None:
                     self._translate_events(self._decoder.end())  # a last event without its blank line
             except UpstreamError as exc:
@@ -121,16 +123,12 @@ class StreamRelay:
             return  # written: the usual case
         self._hold(_rest(steps, blocker))
 
-    def _write_framed(self, chunks: bytes) -> None:
-        """Whole HTTP/1.1 chunks, framing included, straight to the caller's socket: what uvicorn's `send` does
-        for a body piece, less the framing (the upstream's serves) and the message. Called from the upstream's
-        read callback; a full socket buffer pauses the upstream until uvicorn reports it drained."""
-        cycle = self._cycle
-        if cycle.disconnected:
-            return  # as uvicorn's send: the watcher ends the relay
-        cycle.transport.write(chunks)
-        if cycle.flow.write_paused:
-            self._hold(cycle.flow.drain)
+    def _backlog(self) -> None:
+        """Whole chunks written straight to the caller's socket (`Splice`) left bytes in its buffer: if uvicorn has
+        paused writing, the upstream pauses until uvicorn reports it drained, as its `send` would wait."""
+        flow = self._cycle.flow
+        if flow.write_paused:
+            self._hold(flow.drain)
 
     def _hold(self, held_send: Callable[[], Any]) -> None:
         """The server is holding a write back: later pieces wait, in order, and the upstream pauses, until

@@ -4,7 +4,6 @@ piece by piece (and whole chunks with their framing) from the read callback itse
 from __future__ import annotations
 
 import asyncio
-import re
 import zlib
 from collections.abc import Callable, Mapping
 
@@ -12,17 +11,10 @@ import httptools
 
 from skygate.gateway.http1 import Connection, Pool
 from skygate.gateway.silence import Silence
+from skygate.gateway.splice import PARTIAL_LIMIT, Caller, Splice, unfinished, whole_chunks
 from skygate.gateway.upstream_errors import UpstreamError, UpstreamTimeout
 
 __all__ = ["UpstreamResponse"]
-
-# A chunk-size line as HTTP/1.1 writes it (RFC 9112 §7.1), with token extensions; anything looser (spaces, quoted
-# values) goes to the parser, which takes or refuses it.
-_TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,8})(?:;%s(?:=%s)?)*\r\n" % (_TOKEN, _TOKEN))
-_PARTIAL_LINE = re.compile(rb"[0-9A-Fa-f]{0,8}[;=!#$%&'*+.^_`|~0-9A-Za-z-]{0,256}\r?")
-_PARTIAL_LIMIT = 64 * 1024  # a chunk larger than this, split across reads, goes through the parser instead
-
 
 _EARLY_LIMIT = 1 << 20  # body bytes held for a response nobody reads yet, before its connection stops reading
 _HEADER_LIMIT = 64 * 1024  # what may be read before an answer's head is whole
@@ -38,14 +30,15 @@ class UpstreamResponse:
     is held until `aread` or `relay` takes it; the connection goes back to the pool when the body has ended
     (keep-alive), and is closed otherwise.
 
-    A relayed body with a `framed` sink, sent in HTTP/1.1 chunks and not content-coded, goes there in whole chunks
-    as they were read, framing and all — the caller's connection takes the same framing — without the parser, the
-    body callback and the server's framing step per chunk, which was most of the relay's Python cost
-    (docs/performance.md). The parser stays at the start of the first chunk not taken, so whatever this does not
-    vouch for — the last chunk (size 0, trailers), framing looser than the RFC's, a chunk too large to hold until
-    it is whole — goes to the parser, which relays, ends or fails the body as always; whole chunks are taken again
-    once the parser stands between two. A chunk split across reads is held until it is whole, so the caller only
-    ever gets whole chunks and the server can still end the body itself.
+    A body relayed to a `Caller`, sent in HTTP/1.1 chunks and not content-coded, goes to the caller's socket in
+    whole chunks as they were read, framing and all — the caller's connection takes the same framing — without
+    the parser, the body callback and the server's framing step per chunk, which was most of the relay's Python
+    cost (docs/performance.md); while reads are nothing but whole chunks, a `Splice` is the connection's protocol
+    and this object is not called at all. The parser stays at the start of the first chunk not taken, so
+    whatever this does not vouch for — the last chunk (size 0, trailers), framing looser than the RFC's, a chunk
+    too large to hold until it is whole — goes to the parser, which relays, ends or fails the body as always;
+    whole chunks are taken again once the parser stands between two. A chunk split across reads is held until it
+    is whole, so the caller only ever gets whole chunks and the server can still end the body itself.
 
     Silence is bounded by the client's `Silence` watch: the upstream timeout applies to the wait for the answer and
     to each wait for more of it, never to the time reading is paused for a slow caller."""
@@ -69,7 +62,6 @@ class UpstreamResponse:
         self._held_size = 0
         self._held_paused = False
         self._sink: Callable[[bytes], None] | None = None
-        self._framed: Callable[[bytes], None] | None = None
         self._done: asyncio.Future[None] | None = None
         self._decoder: zlib._Decompress | None = None
         self._undecodable: str | None = None  # a content-coding we cannot read: fails when body bytes come
@@ -82,6 +74,8 @@ class UpstreamResponse:
         self._at_chunk = False  # ...and what it was last fed ended there: the next read may be taken whole
         self._taking = False  # whole chunks are taken; otherwise everything goes to the parser
         self._partial = b""
+        self._splice: Splice | None = None  # whole chunks to the caller; the transport's protocol while spliced
+        self._spliced = False
         self._reusable: Connection | None = None  # back to the pool once the parser is done with the read
         self._extra = False  # bytes after the answer's end: the connection is not fit for another
         self._interim = False  # a 1xx answer is being read: the real one follows on the same connection
@@ -191,39 +185,24 @@ class UpstreamResponse:
             self._taking = False
             self._parse(data)
             return
-        end, pos = len(data), 0
-        while pos < end:
-            line = _SIZE_LINE.match(data, pos)
-            if line is None:
-                break
-            stop = line.end() + int(line[1], 16) + 2
-            if stop == line.end() + 2 or stop > end or data[stop - 2 : stop] != b"\r\n":
-                break
-            pos = stop
+        end = len(data)
+        pos = whole_chunks(data)
         if pos:
-            assert self._framed is not None
+            assert self._splice is not None
             try:
-                self._framed(data if pos == end else data[:pos])
+                self._splice.pass_on(data if pos == end else data[:pos])
             except Exception as exc:
                 self._fail(exc)
                 return
         if pos == end:
+            self._take()
             return
         rest = data[pos:]
-        if len(rest) <= _PARTIAL_LIMIT and self._unfinished(rest):
+        if len(rest) <= PARTIAL_LIMIT and unfinished(rest):
             self._partial = rest
         else:
             self._taking = False
             self._parse(rest)
-
-    @staticmethod
-    def _unfinished(rest: bytes) -> bool:
-        """A chunk whose size line says more is to come, or the start of a size line."""
-        line = _SIZE_LINE.match(rest)
-        if line is not None:
-            size = int(line[1], 16)
-            return size > 0 and line.end() + size + 2 > len(rest)
-        return _PARTIAL_LINE.fullmatch(rest) is not None
 
     def _parse(self, data: bytes) -> None:
         parser = self._parser
@@ -258,8 +237,31 @@ class UpstreamResponse:
                 return
         # With the parser between two chunks (llhttp reports a chunk's end after its CRLF) the next read is taken.
         self._at_chunk = self._between_chunks and data.endswith(b"\r\n")
-        if self._at_chunk and self._framed is not None and self._waiting_since is not None and not self._complete:
-            self._taking = True
+        if self._at_chunk and self._splice is not None and self._waiting_since is not None and not self._complete:
+            self._take()
+
+    def _take(self) -> None:
+        """The next read may be whole chunks. Unless part of one is held, reads go to a `Splice` from now on, and
+        come back through `set_aside` when they are anything else."""
+        self._taking = True
+        connection = self._connection
+        if self._spliced or self._partial or self._splice is None or connection is None or connection.transport is None:
+            return
+        self._spliced = True
+        connection.transport.set_protocol(self._splice)
+
+    def _unsplice(self) -> None:
+        connection = self._connection
+        if self._spliced and connection is not None and connection.transport is not None:
+            connection.transport.set_protocol(connection)
+        self._spliced = False
+
+    def set_aside(self, data: bytes) -> None:
+        self._unsplice()
+        self.feed(data)
+
+    def broke(self, exc: Exception) -> None:
+        self._fail(exc)
 
     def lost(self, exc: Exception | None) -> None:
         self._connection = None
@@ -301,25 +303,25 @@ class UpstreamResponse:
         body, self._held = b"".join(self._held), []
         return body
 
-    def relay(
-        self, sink: Callable[[bytes], None], framed: Callable[[bytes], None] | None = None
-    ) -> asyncio.Future[None]:
+    def relay(self, sink: Callable[[bytes], None], caller: Caller | None = None) -> asyncio.Future[None]:
         """From now on every piece of the body goes to `sink` as the connection reads it, called from the read
         callback itself. The future ends with the body: None at its end; UpstreamTimeout after an upstream
         silence longer than the upstream timeout; UpstreamError when the connection fails or is closed; or the
         exception `sink` raised, which also closes the connection. A sink that cannot take more calls `pause`.
-        With `framed`, a body sent in HTTP/1.1 chunks and not content-coded goes there in whole chunks, framing
-        included, whenever it can; what does not still goes to `sink`, in order."""
+        With `caller`, a body sent in HTTP/1.1 chunks and not content-coded goes to its socket in whole chunks,
+        framing included, whenever it can; what does not still goes to `sink`, in order."""
         if self._done is not None:
             raise RuntimeError("the body is already being relayed")
         self._done = self._loop.create_future()
-        self._framed = framed if self._spliceable else None
+        if caller is not None and self._spliceable and self._connection is not None:
+            self._splice = Splice(self._connection, caller, self)
         self._read_on()  # the sink decides from here; nothing new is read before this returns
         early, self._held, self._held_size = b"".join(self._held), [], 0
         self._sink = sink
         if early:
             self._piece(early)  # what came with the headers, or before the relay started
-        self._taking = self._framed is not None and self._at_chunk and self._waiting_since is not None
+        if self._splice is not None and self._at_chunk and self._waiting_since is not None:
+            self._take()
         if self._complete or self._failed is not None:
             self._ended(self._failed)
         return self._done
@@ -345,6 +347,10 @@ class UpstreamResponse:
     # -- endings -------------------------------------------------------------------------------------------------
 
     def silent_since(self) -> float | None:
+        splice = self._splice
+        if splice is not None and splice.fresh and self._waiting_since is not None:
+            splice.fresh = False  # read since the last look: its time is taken now, at most a tick late
+            self._waiting_since = self._loop.time()
         return self._waiting_since
 
     def silenced(self) -> None:
@@ -357,6 +363,7 @@ class UpstreamResponse:
         if self._silence is not None:
             self._silence.unwatch(self)
             self._silence = None
+        self._unsplice()
         connection, self._connection = self._connection, None
         if connection is None:
             return
@@ -386,7 +393,7 @@ class UpstreamResponse:
     def _ended(self, exc: BaseException | None) -> None:
         # The sinks hold their relay, the parser this response's callbacks: no cycle is left for the collector.
         self._sink = _no_sink if self._sink is not None else None
-        self._framed, self._parser, self._decoder, self._partial = None, None, None, b""
+        self._parser, self._decoder, self._partial, self._splice = None, None, b"", None
         done = self._done
         if done is None or done.done():
             return
