@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--interval-ms", type=float, default=100.0, help="time between a stream's chunks")
     parser.add_argument("--stream-seconds", type=float, default=10.0,
                         help="streaming time measured per target and round")  # fmt: skip
-    parser.add_argument("--stream-rounds", type=int, default=3, help="interleaved rounds of the streaming targets")
+    parser.add_argument("--stream-rounds", type=int, default=5, help="interleaved rounds of the streaming targets")
     parser.add_argument("--stream-chunks", type=int, default=0,
                         help="chunks per stream (default: about five seconds' worth)")  # fmt: skip
     parser.add_argument("--soak-minutes", type=float, default=0.0, help="stream this long, sampling skygate's RSS")
