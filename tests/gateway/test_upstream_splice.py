@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvloop
 
 from skygate.gateway.relay import StreamRelay
 from skygate.gateway.splice import Caller
@@ -33,20 +34,27 @@ async def _relay(
     idle_limit: float = 5.0,
     framing: bool = True,
     times: list[float] | None = None,
+    protocols: list[str] | None = None,
 ) -> tuple[Events, BaseException | None]:
     """One request's body as handed over: ("piece", bytes) to the sink, ("framed", bytes) whole chunks written to
     the caller's socket; how it ended. With `hold`, the caller's socket buffer fills on the first framed write and
     the relay's backlog pauses the upstream that long (a caller not reading); without `framing`, no caller socket
-    (as for a translated stream); `times` gets each event's time."""
+    (as for a translated stream); `times` gets each event's time; `protocols` the name of the upstream
+    connection's protocol at each framed write."""
     client = UpstreamClient(Settings(upstream_timeout_seconds=idle_limit))
     try:
-        return await _relay_on(client, url, hold, framing, times)
+        return await _relay_on(client, url, hold, framing, times, protocols)
     finally:
         await client.aclose()
 
 
 async def _relay_on(
-    client: UpstreamClient, url: str, hold: float = 0.0, framing: bool = True, times: list[float] | None = None
+    client: UpstreamClient,
+    url: str,
+    hold: float = 0.0,
+    framing: bool = True,
+    times: list[float] | None = None,
+    protocols: list[str] | None = None,
 ) -> tuple[Events, BaseException | None]:
     upstream = await client.send(url, {"content-type": "application/json"}, b"{}")
     events: Events = []
@@ -55,6 +63,11 @@ async def _relay_on(
         events.append((kind, data))
         if times is not None:
             times.append(time.monotonic())
+        if protocols is not None and kind == "framed":
+            connection = upstream._connection  # (private: which protocol reads is what the splice is about)
+            assert connection is not None
+            assert connection.transport is not None
+            protocols.append(type(connection.transport.get_protocol()).__name__)
         if kind == "framed" and hold and sum(kind == "framed" for kind, _ in events) == 1:
             socket.buffered = len(data)
 
@@ -204,6 +217,28 @@ def test_a_stream_longer_than_the_upstream_timeout_is_not_silence_while_chunks_k
     assert ended is None
     assert _payload(events) == b"".join(EVENTS * 3)
     assert _framed_chunks(events) >= len(EVENTS) * 3 - 2
+
+
+def test_on_uvloop_whole_chunks_are_taken_by_the_splice_and_nothing_is_lost() -> None:
+    # The server's loop: its `set_protocol` restarts reading, once when the splice goes in, once when it goes out.
+    protocols: list[str] = []
+    with scripted_upstream([*(chunk(e) for e in EVENTS), LAST]) as upstream:
+        runs = [uvloop.run(_relay(upstream.url, protocols=protocols)) for _ in range(2)]
+    for events, ended in runs:
+        assert ended is None
+        assert _payload(events) == b"".join(EVENTS)
+    assert protocols.count("Splice") >= 2 * (len(EVENTS) - 3)  # the first chunk or two go through the parser
+
+
+def test_an_upstream_that_closes_between_spliced_chunks_fails_the_body_at_once() -> None:
+    pieces = [chunk(EVENTS[0]), chunk(EVENTS[1]), chunk(EVENTS[2]), chunk(EVENTS[3])]
+    with scripted_upstream(pieces, close_after=True) as upstream:
+        started = time.monotonic()
+        events, ended = uvloop.run(_relay(upstream.url, idle_limit=5.0))
+    assert isinstance(ended, UpstreamError)
+    assert not isinstance(ended, UpstreamTimeout)
+    assert time.monotonic() - started < 2.5  # the connection's end, not the silence watch
+    assert _payload(events) == b"".join(EVENTS[:4])
 
 
 def test_a_caller_socket_that_fails_a_write_fails_the_answer_with_it() -> None:

@@ -127,7 +127,7 @@ class StreamRelay:
         """Whole chunks written straight to the caller's socket (`Splice`) left bytes in its buffer: if uvicorn has
         paused writing, the upstream pauses until uvicorn reports it drained, as its `send` would wait."""
         flow = self._cycle.flow
-        if flow.write_paused:
+        if flow.write_paused and self._held is None:  # (while held, the upstream is paused: nothing comes here)
             self._hold(flow.drain)
 
     def _hold(self, held_send: Callable[[], Any]) -> None:

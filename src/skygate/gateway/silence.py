@@ -3,7 +3,8 @@
 A timer per answer cost ~9 µs of CPU per call (uvloop opens a libuv handle for each and closes it on the next
 loop pass; docs/performance.md). Here each answer is only added to a set and taken out of it; a tick, a tenth of
 the limit apart (at most a second), fails those silent for longer than the limit; ticks stop a tick after the
-last answer. An answer is failed at most one tick after its limit."""
+last answer. An answer is failed at most one tick after its limit — two for a stream whose reads a `Splice` takes,
+which the answer learns of at the next tick (`UpstreamResponse.silent_since`)."""
 
 from __future__ import annotations
 

@@ -4,9 +4,9 @@ arrives as nothing else.
 Once a stream runs, nearly every read of it is one chunk, or a few, whole. `UpstreamResponse` then makes a
 `Splice` the upstream transport's protocol, so that each such read goes from uvloop's read callback to the
 caller's socket through one small method — where the connection, the response's bookkeeping and its checks
-cost skygate about 7 µs a chunk more than a bare uvloop pipe under 1,000 streams (docs/performance.md,
-"A protocol for whole chunks"). Any other read (the last chunk, a chunk cut across reads, looser framing) is
-set aside to the response, which puts the connection back as the protocol and reads it as before."""
+had cost about 7 µs a chunk on a slow host, under 1,000 streams (docs/performance.md, "A protocol for whole
+chunks"). Any other read (the last chunk, a chunk cut across reads, looser framing) is set aside to the
+response, which puts the connection back as the protocol and reads it as before."""
 
 from __future__ import annotations
 
