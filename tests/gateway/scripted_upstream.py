@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+END = b"0\r\n\r\n"  # a chunked body's end, no trailers
 
 
 def chunk(data: bytes, extension: bytes = b"") -> bytes:
@@ -20,12 +21,15 @@ def chunk(data: bytes, extension: bytes = b"") -> bytes:
 
 
 def dechunk(framed: bytes) -> list[bytes]:
-    """The chunks of `framed`, which must be whole chunks and nothing else (no last chunk): strict on purpose."""
+    """The chunks of `framed`, which must be whole chunks and nothing else, but for the body's end (`0\r\n\r\n`,
+    the last chunk without trailers) as its very last bytes: strict on purpose."""
     chunks, pos = [], 0
     while pos < len(framed):
         eol = framed.index(b"\r\n", pos)
         size = int(framed[pos:eol].split(b";")[0], 16)
-        assert size > 0, "the last chunk is the server's to write"
+        if size == 0:
+            assert framed[pos:] == END, "only the body's end, without trailers, and only as the last bytes"
+            break
         data_end = eol + 2 + size
         assert framed[data_end : data_end + 2] == b"\r\n", "a chunk without its CRLF"
         chunks.append(framed[eol + 2 : data_end])

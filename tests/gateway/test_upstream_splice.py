@@ -35,15 +35,16 @@ async def _relay(
     framing: bool = True,
     times: list[float] | None = None,
     protocols: list[str] | None = None,
+    ends: list[bool] | None = None,
 ) -> tuple[Events, BaseException | None]:
     """One request's body as handed over: ("piece", bytes) to the sink, ("framed", bytes) whole chunks written to
     the caller's socket; how it ended. With `hold`, the caller's socket buffer fills on the first framed write and
     the relay's backlog pauses the upstream that long (a caller not reading); without `framing`, no caller socket
     (as for a translated stream); `times` gets each event's time; `protocols` the name of the upstream
-    connection's protocol at each framed write."""
+    connection's protocol at each framed write; `ends` whether the body's end went to the caller's socket."""
     client = UpstreamClient(Settings(upstream_timeout_seconds=idle_limit))
     try:
-        return await _relay_on(client, url, hold, framing, times, protocols)
+        return await _relay_on(client, url, hold, framing, times, protocols, ends)
     finally:
         await client.aclose()
 
@@ -55,6 +56,7 @@ async def _relay_on(
     framing: bool = True,
     times: list[float] | None = None,
     protocols: list[str] | None = None,
+    ends: list[bool] | None = None,
 ) -> tuple[Events, BaseException | None]:
     upstream = await client.send(url, {"content-type": "application/json"}, b"{}")
     events: Events = []
@@ -79,6 +81,8 @@ async def _relay_on(
     socket = CallerSocket(lambda data: take("framed", data))
     try:
         await upstream.relay(lambda piece: take("piece", piece), Caller(socket, backlog) if framing else None)
+        if ends is not None:
+            ends.append(upstream.ended_on_caller)
     except UpstreamError as exc:
         return events, exc
     finally:
@@ -113,6 +117,20 @@ def test_chunks_read_one_at_a_time_go_out_framed_and_the_connection_is_reused() 
         # (Most, not all: a busy machine can let a few reads run together before the relay starts.)
         assert _framed_chunks(events) >= len(EVENTS) // 2
     assert (upstream.connections, upstream.requests) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("tail", "passed"), [(LAST, True), (b"0\r\nx-trailer: 1\r\n\r\n", False)], ids=["end", "trailers"]
+)
+def test_the_bodys_end_goes_out_with_the_chunks_before_it_unless_it_has_trailers(tail: bytes, passed: bool) -> None:
+    pieces = [chunk(EVENTS[0]), chunk(EVENTS[1]), chunk(EVENTS[2]) + chunk(EVENTS[3]) + tail]
+    ends: list[bool] = []
+    with scripted_upstream(pieces) as upstream:
+        events, ended = asyncio.run(_relay(upstream.url, ends=ends))
+    assert ended is None
+    assert _payload(events) == b"".join(EVENTS[:4])
+    assert ends == [passed]  # with trailers, the server writes the end (and the trailers stay here)
+    assert events[-1] == ("framed", chunk(EVENTS[2]) + chunk(EVENTS[3]) + (LAST if passed else b""))
 
 
 def test_reads_that_split_size_lines_data_and_crlfs_lose_nothing() -> None:

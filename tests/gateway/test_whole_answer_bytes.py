@@ -4,66 +4,14 @@ instead of two, the cycle left in the same state, the same access-log line, the 
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 import pytest
 from starlette.responses import JSONResponse, Response
-from uvicorn.protocols.http.flow_control import FlowControl
-from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 from skygate.gateway.whole_answer import one_write_cycle, write_whole
-
-DEFAULT_HEADERS = [(b"server", b"uvicorn"), (b"date", b"Sun, 29 Nov 2026 20:00:00 GMT")]
-
-
-class Socket:
-    """What uvicorn writes to: each write's bytes, and whether the connection was closed."""
-
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.writes.append(bytes(data))
-
-    def writelines(self, parts: list[bytes]) -> None:
-        self.writes.append(b"".join(parts))
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def pause_reading(self) -> None: ...
-
-    def resume_reading(self) -> None: ...
-
-
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-def _cycle(keep_alive: bool, method: str = "POST") -> tuple[Any, Socket, list[int], Lines]:
-    """A cycle for a request that asked for `100 Continue` and is answered before its body was read."""
-    socket, ended, lines = Socket(), [], Lines()
-    access = logging.Logger(f"access-{id(lines)}")  # a logger of its own: nothing else writes to it
-    access.addHandler(lines)
-    scope = {"type": "http", "method": method, "path": "/v1/chat/completions", "raw_path": b"/v1/chat/completions",
-             "query_string": b"", "root_path": "", "http_version": "1.1", "client": ("127.0.0.1", 50000),
-             "headers": []}  # fmt: skip
-    cycle = RequestResponseCycle(
-        scope=scope, transport=socket, flow=FlowControl(socket), logger=logging.getLogger("uvicorn.error"),  # type: ignore[arg-type]
-        access_logger=access, access_log=True, default_headers=DEFAULT_HEADERS, message_event=asyncio.Event(),
-        expect_100_continue=True, keep_alive=keep_alive, on_response=lambda: ended.append(1),
-    )  # fmt: skip
-    return cycle, socket, ended, lines
+from tests.gateway.server_cycles import Lines, Socket
+from tests.gateway.server_cycles import recording_cycle as _cycle
 
 
 async def _nothing() -> dict[str, Any]:

@@ -19,6 +19,7 @@ __all__ = ["UpstreamResponse"]
 _EARLY_LIMIT = 1 << 20  # body bytes held for a response nobody reads yet, before its connection stops reading
 _HEADER_LIMIT = 64 * 1024  # what may be read before an answer's head is whole
 _DECODERS: dict[str, int] = {"gzip": 47, "x-gzip": 47, "deflate": 15}  # zlib's wbits: 47 reads gzip or zlib
+_END = b"0\r\n\r\n"  # the last chunk with no trailers: a chunked body's end as nearly every server writes it
 
 
 def _no_sink(data: bytes) -> None:
@@ -35,10 +36,12 @@ class UpstreamResponse:
     the parser, the body callback and the server's framing step per chunk, which was most of the relay's Python
     cost (docs/performance.md); while reads are nothing but whole chunks, a `Splice` is the connection's protocol
     and this object is not called at all. The parser stays at the start of the first chunk not taken, so
-    whatever this does not vouch for — the last chunk (size 0, trailers), framing looser than the RFC's, a chunk
-    too large to hold until it is whole — goes to the parser, which relays, ends or fails the body as always;
-    whole chunks are taken again once the parser stands between two. A chunk split across reads is held until it
-    is whole, so the caller only ever gets whole chunks and the server can still end the body itself.
+    whatever this does not vouch for — the last chunk with trailers, framing looser than the RFC's, a chunk too
+    large to hold until it is whole — goes to the parser, which relays, ends or fails the body as always; whole
+    chunks are taken again once the parser stands between two. A chunk split across reads is held until it is
+    whole, so the caller only ever gets whole chunks. The body's end (`0\r\n\r\n`, no trailers) right after
+    whole chunks goes out in the same write as they do, and the parser still reads it; `ended_on_caller` then
+    tells the server not to end the body again.
 
     Silence is bounded by the client's `Silence` watch: the upstream timeout applies to the wait for the answer and
     to each wait for more of it, never to the time reading is paused for a slow caller."""
@@ -76,6 +79,7 @@ class UpstreamResponse:
         self._partial = b""
         self._splice: Splice | None = None  # whole chunks to the caller; the transport's protocol while spliced
         self._spliced = False
+        self._end_passed = False  # the body's last chunk went to the caller with the whole chunks before it
         self._reusable: Connection | None = None  # back to the pool once the parser is done with the read
         self._extra = False  # bytes after the answer's end: the connection is not fit for another
         self._interim = False  # a 1xx answer is being read: the real one follows on the same connection
@@ -187,15 +191,22 @@ class UpstreamResponse:
             return
         end = len(data)
         pos = whole_chunks(data)
-        if pos:
+        # The body's end right after whole chunks goes out with them, in one write: the parser still reads it.
+        last = end - pos == len(_END) and data.endswith(_END)
+        if pos or last:
             assert self._splice is not None
             try:
-                self._splice.pass_on(data if pos == end else data[:pos])
+                self._splice.pass_on(data if pos == end or last else data[:pos])
             except Exception as exc:
                 self._fail(exc)
                 return
         if pos == end:
             self._take()
+            return
+        if last:
+            self._end_passed = True
+            self._taking = False
+            self._parse(_END)
             return
         rest = data[pos:]
         if len(rest) <= PARTIAL_LIMIT and unfinished(rest):
@@ -256,6 +267,11 @@ class UpstreamResponse:
             connection.transport.set_protocol(connection)
         self._spliced = False
 
+    @property
+    def ended_on_caller(self) -> bool:
+        """The body has ended, and its last chunk went to the caller's socket: the server must not write one."""
+        return self._end_passed and self._complete
+
     def set_aside(self, data: bytes) -> None:
         self._unsplice()
         self.feed(data)
@@ -309,7 +325,8 @@ class UpstreamResponse:
         silence longer than the upstream timeout; UpstreamError when the connection fails or is closed; or the
         exception `sink` raised, which also closes the connection. A sink that cannot take more calls `pause`.
         With `caller`, a body sent in HTTP/1.1 chunks and not content-coded goes to its socket in whole chunks,
-        framing included, whenever it can; what does not still goes to `sink`, in order."""
+        framing included, whenever it can, and its end too when that comes right after them (`ended_on_caller`);
+        what does not still goes to `sink`, in order."""
         if self._done is not None:
             raise RuntimeError("the body is already being relayed")
         self._done = self._loop.create_future()

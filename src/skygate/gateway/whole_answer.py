@@ -14,9 +14,8 @@ from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Send
-from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
-from skygate.gateway.server_cycle import HEADER_VALUE_RE, STATUS_LINE, server_cycle
+from skygate.gateway.server_cycle import end_response, server_cycle, start_head
 
 __all__ = ["one_write_cycle", "write_whole"]
 
@@ -46,26 +45,10 @@ async def write_whole(cycle: Any, response: Response) -> None:
         await cycle.flow.drain()
     if cycle.disconnected:
         return
-    scope, status = cycle.scope, response.status_code
-    cycle.response_started, cycle.waiting_for_100_continue = True, False
-    if cycle.access_log:
-        cycle.access_logger.info('%s - "%s %s HTTP/%s" %d', get_client_addr(scope), scope["method"],
-                                 get_path_with_query_string(scope), scope["http_version"], status)  # fmt: skip
-    parts = [STATUS_LINE[status]]
-    for name, value in (*cycle.default_headers, *response.raw_headers):
-        if HEADER_VALUE_RE.search(value):  # what uvicorn's `send` refuses (control characters)
-            raise RuntimeError("Invalid HTTP header value.")  # as uvicorn: the app fails, the connection closes
-        parts += (name, b": ", value, b"\r\n")
-    if not cycle.keep_alive:
-        parts.append(b"connection: close\r\n")
-    parts.append(b"\r\n")
+    head = start_head(cycle, response.status_code, response.raw_headers, chunked=False)
     body = response.body
     if len(body) < _LARGE:
-        cycle.transport.write(b"".join(parts) + body)
+        cycle.transport.write(head + body)
     else:
-        cycle.transport.writelines([b"".join(parts), body])
-    cycle.response_complete = True
-    cycle.message_event.set()
-    if not cycle.keep_alive:
-        cycle.transport.close()
-    cycle.on_response()
+        cycle.transport.writelines([head, body])
+    end_response(cycle)
