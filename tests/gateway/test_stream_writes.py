@@ -98,3 +98,16 @@ def test_a_head_that_comes_alone_goes_out_alone_and_an_end_with_trailers_is_uvic
     assert body == b"".join(EVENTS)
     assert cycle.response_complete
     assert ended == [1]
+
+
+def test_a_stream_answered_without_a_body_is_written_by_uvicorns_send_unframed() -> None:
+    # A 204 has no body: no `transfer-encoding`, no end, or a keep-alive caller reads them as the next answer.
+    with scripted_upstream([], head=b"HTTP/1.1 204 No Content\r\n\r\n") as upstream:
+        cycle, socket, ended = asyncio.run(_relayed(upstream.url, True))
+    raw = b"".join(socket.writes)
+    assert raw.startswith(b"HTTP/1.1 204 No Content\r\n")
+    assert raw.endswith(b"\r\n\r\n")
+    assert b"transfer-encoding" not in raw
+    assert not raw.endswith(END)
+    assert cycle.response_complete
+    assert ended == [1]

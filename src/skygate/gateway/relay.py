@@ -75,12 +75,14 @@ class StreamRelay:
             await self._start(send)
             reason = "no closing event"
             try:
-                if self._chain is not None:
-                    done = self._upstream.relay(self._translate)
-                else:
-                    caller = None if self._cycle is None else Caller(self._cycle.transport, self._backlog)
-                    done = self._upstream.relay(self._write, caller)
-                self._flush_head()  # no piece came with the upstream's head: the head goes out alone
+                try:
+                    if self._chain is not None:
+                        done = self._upstream.relay(self._translate)
+                    else:
+                        caller = None if self._cycle is None else Caller(self._cycle.transport, self._backlog)
+                        done = self._upstream.relay(self._write, caller)
+                finally:
+                    self._flush_head()  # no piece came with the upstream's head: the head goes out alone
                 await done
                 if self._decoder is not None:
                     self._translate_events(self._decoder.end())  # a last event without its blank line
@@ -110,7 +112,8 @@ class StreamRelay:
         otherwise `send` writes it. Either way, later chunks may go to the cycle's socket framed as they are."""
         self._send = send
         cycle = _framing_cycle(send, started=False)
-        if cycle is not None and not cycle.flow.write_paused and not cycle.disconnected:
+        bodied = self._status >= 200 and self._status not in (204, 304)  # (others get no framing from uvicorn)
+        if cycle is not None and bodied and not cycle.flow.write_paused and not cycle.disconnected:
             self._head = start_head(cycle, self._status, self._headers, chunked=True)
             self._cycle = cycle
             return

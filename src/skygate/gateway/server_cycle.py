@@ -32,8 +32,9 @@ def server_cycle(send: Send) -> Any:
 
 
 def start_head(cycle: Any, status: int, headers: Iterable[tuple[bytes, bytes]], *, chunked: bool) -> bytes:
-    """What uvicorn's `send` writes for `http.response.start`, for headers that set no framing or connection of
-    their own; the cycle is left as `send` leaves it, `chunked` saying the body's length is not known. The caller
+    """What uvicorn's `send` writes for `http.response.start`, for headers of our own making (lower-case names,
+    checked by nobody here) that set no framing or connection, and a status that has a body (not 1xx, 204 or
+    304); the cycle is left as `send` leaves it, `chunked` saying the body's length is not known. The caller
     writes the bytes (with body bytes after them, which is the point)."""
     scope = cycle.scope
     cycle.response_started, cycle.waiting_for_100_continue = True, False

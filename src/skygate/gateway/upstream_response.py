@@ -269,8 +269,9 @@ class UpstreamResponse:
 
     @property
     def ended_on_caller(self) -> bool:
-        """The body has ended, and its last chunk went to the caller's socket: the server must not write one."""
-        return self._end_passed and self._complete
+        """The body's last chunk went to the caller's socket with the chunks before it: the server must not write
+        one. (Only at a chunk boundary, where the parser then always reads it as the end.)"""
+        return self._end_passed
 
     def set_aside(self, data: bytes) -> None:
         self._unsplice()
