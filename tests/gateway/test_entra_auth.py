@@ -229,6 +229,18 @@ def test_an_expired_token_is_never_sent_again(entra: Entra) -> None:
     assert len(entra.token_requests()) >= 2  # a third if the new token came due for refresh meanwhile
 
 
+def test_a_token_in_its_last_seconds_is_not_sent(entra: Entra) -> None:
+    """azure-identity's assertion credential hands back its cached token to the token's last second; one sent then
+    can expire on the way (the emulator's 401). The cache asks again through a fresh credential instead."""
+    entra.emulator.ctx.options.token_lifetime_seconds = 3
+    entra.wi_provider()
+    client = entra.openai()
+    client.chat.completions.create(model="gpt-4o", messages=HI)
+    time.sleep(1.7)  # past half the lifetime, with under two seconds left: the next call refreshes
+    client.chat.completions.create(model="gpt-4o", messages=HI)
+    assert len(entra.token_requests()) == 2  # not the cached token, with its last second or so left
+
+
 def test_signing_key_rotation_fails_no_request(entra: Entra) -> None:
     entra.emulator.ctx.options.token_lifetime_seconds = 2  # every call past 1 s needs a fresh assertion
     entra.wi_provider()

@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 REFRESH_MARGIN_SECONDS = 300.0
 # After a failed refresh, answer from memory for this long instead of asking Entra again on every call.
 FAILURE_BACKOFF_SECONDS = 5.0
+# A refresh that hands back the token already held, with less than this left, asks again through a new credential
+# (which has no cache): azure-identity's assertion credential serves its cached token to its last second (it asks
+# early only for tokens of more than five minutes, and not twice within 30 s), and one sent then can expire on the
+# way, a 401 upstream. Only short-lived tokens (the emulator's, in tests) come near it.
+LAST_SECONDS = 2.0
 _AADSTS = re.compile(r"AADSTS(\d+)")
 
 
@@ -118,6 +123,10 @@ class EntraTokenCache:
         try:
             # azure-identity's credentials are blocking (requests); a refresh is rare, so a thread is fine.
             access = await asyncio.to_thread(entry.credential.get_token, request.scope)
+            if access.token == entry.token and access.expires_on - time.time() < LAST_SECONDS:
+                stale, entry.credential = entry.credential, self._credential(request)
+                access = await asyncio.to_thread(entry.credential.get_token, request.scope)
+                await asyncio.to_thread(_close, stale)
         except Exception as exc:
             error = EntraTokenError(str(exc))
             entry.error, entry.failed_until = error, now + FAILURE_BACKOFF_SECONDS
@@ -133,3 +142,10 @@ class EntraTokenCache:
         entry.refresh_at = access.expires_on - min(REFRESH_MARGIN_SECONDS, lifetime / 2)
         entry.error, entry.failed_until = None, 0.0
         return access.token
+
+
+def _close(credential: TokenCredential) -> None:
+    """A credential replaced by a fresh one: its HTTP session goes now, not whenever the collector finds it."""
+    close = getattr(credential, "close", None)
+    if close is not None:
+        close()
