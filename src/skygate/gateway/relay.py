@@ -11,7 +11,7 @@ stream at once rather than reading a generation nobody will see.
 
 Under uvicorn (httptools) a plain stream's writes are as few as its reads: the head goes out with whatever came
 with the upstream's head, whole chunks go to the caller's socket as read (`Splice`), and the upstream's end with
-the chunks before it — two socket writes a stream fewer than through `send`, about 3% of skygate's CPU per chunk
+the chunks before it — two socket writes a stream fewer than through `send`, about 2% of skygate's CPU per chunk
 at 50-chunk streams (docs/performance.md, "Fewer writes a stream")."""
 
 from __future__ import annotations
