@@ -1,12 +1,15 @@
 """uvicorn's real response cycle (httptools), writing to a socket that records each write: how tests compare what
-skygate writes past uvicorn's `send` with what `send` itself writes."""
+skygate writes past uvicorn's `send` with what `send` itself writes; and an answer read back as a client reads it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
+import h11
+import pytest
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
@@ -63,3 +66,23 @@ def recording_cycle(keep_alive: bool, method: str = "POST") -> tuple[Any, Socket
         expect_100_continue=True, keep_alive=keep_alive, on_response=lambda: ended.append(1),
     )  # fmt: skip
     return cycle, socket, ended, lines
+
+
+def read_answer(conn: h11.Connection, more: Callable[[], bytes]) -> tuple[h11.Response, bytes]:
+    """One answer off a client `conn` whose request was sent, fed `more()` whenever it needs bytes (b"" for the
+    connection's end); the test fails if the connection ends first."""
+    response, body = None, b""
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            conn.receive_data(more())
+        elif isinstance(event, h11.Response):
+            response = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage):
+            break
+        elif isinstance(event, h11.ConnectionClosed):
+            pytest.fail("the connection closed before the answer ended")
+    assert response is not None
+    return response, body

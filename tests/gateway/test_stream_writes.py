@@ -15,7 +15,7 @@ from skygate.gateway.relay import StreamRelay
 from skygate.gateway.upstream import UpstreamClient
 from skygate.settings import Settings
 from tests.gateway.scripted_upstream import END, HEAD, chunk, scripted_upstream
-from tests.gateway.server_cycles import Socket, recording_cycle
+from tests.gateway.server_cycles import Socket, read_answer, recording_cycle
 
 EVENTS = [b'data: {"n": %d}\n\n' % n for n in range(8)]
 STREAM_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"),
@@ -49,18 +49,8 @@ def _read(raw: bytes) -> tuple[h11.Response, bytes]:
     conn = h11.Connection(h11.CLIENT)
     conn.send(h11.Request(method="POST", target="/", headers=[("host", "gateway"), ("content-length", "0")]))
     conn.send(h11.EndOfMessage())
-    conn.receive_data(raw)
-    response, body = None, b""
-    while (event := conn.next_event()) is not h11.NEED_DATA:
-        if isinstance(event, h11.Response):
-            response = event
-        elif isinstance(event, h11.Data):
-            body += event.data
-        elif isinstance(event, h11.EndOfMessage):
-            break
-    assert response is not None
-    assert isinstance(event, h11.EndOfMessage), "the stream did not end"
-    return response, body
+    pending = [b"", raw]  # the bytes written, then the connection's end: an answer that has not ended fails
+    return read_answer(conn, pending.pop)
 
 
 @pytest.mark.parametrize("keep_alive", [True, False])

@@ -8,9 +8,9 @@ import socket
 from urllib.parse import urlsplit
 
 import h11
-import pytest
 
 from tests.gateway.conftest import DataPlane
+from tests.gateway.server_cycles import read_answer
 
 CHAT = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]})
 
@@ -33,27 +33,18 @@ def _exchange(dp: DataPlane, raw: bytes, methods: list[str]) -> tuple[list[Answe
     with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
         sock.sendall(raw)
         closed = False
+
+        def receive() -> bytes:
+            nonlocal closed
+            data = sock.recv(65536)
+            closed = closed or not data
+            return data
+
         for method in methods:
             # h11 reads one answer per request it was told of; the bytes were sent already.
             conn.send(h11.Request(method=method, target="/", headers=[("host", "gateway")]))
             conn.send(h11.EndOfMessage())
-            response, body = None, b""
-            while True:
-                event = conn.next_event()
-                if event is h11.NEED_DATA:
-                    data = sock.recv(65536)
-                    closed = closed or not data
-                    conn.receive_data(data)
-                elif isinstance(event, h11.Response):
-                    response = event
-                elif isinstance(event, h11.Data):
-                    body += event.data
-                elif isinstance(event, h11.EndOfMessage):
-                    break
-                elif isinstance(event, h11.ConnectionClosed):
-                    pytest.fail("the connection closed before the answer ended")
-            assert response is not None
-            read.append((response, body))
+            read.append(read_answer(conn, receive))
             if conn.our_state is h11.MUST_CLOSE:
                 break
             conn.start_next_cycle()

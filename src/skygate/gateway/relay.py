@@ -120,11 +120,11 @@ class StreamRelay:
         await send({"type": "http.response.start", "status": self._status, "headers": self._headers})
         self._cycle = _framing_cycle(send, started=True)
 
-    def _flush_head(self) -> None:
-        """The head, if no piece has taken it along yet."""
+    def _flush_head(self, body: bytes = b"") -> None:
+        """The head, if it has not gone out yet, with `body` framed after it in the same write."""
         head, self._head = self._head, None
         if head is not None and not self._cycle.disconnected:  # (a caller that left gets nothing, as from `send`)
-            self._cycle.transport.write(head)
+            self._cycle.transport.write(b"%s%x\r\n%s\r\n" % (head, len(body), body) if body else head)
             self._backlog()
 
     async def _end_framed(self) -> None:
@@ -157,17 +157,10 @@ class StreamRelay:
             self._held.append(body)
             return
         if self._head is not None:
-            head, self._head = self._head, None
-            if not self._cycle.disconnected:
-                self._cycle.transport.write(b"%s%x\r\n%s\r\n" % (head, len(body), body))
-                self._backlog()
+            self._flush_head(body)
             return
-        self._send_soon(_body(body))
-
-    def _send_soon(self, message: Message) -> None:
-        """The server's `send` as far as it goes without waiting; the rest, if any, on a task (`_hold`)."""
         assert self._send is not None
-        steps = self._send(message).__await__()
+        steps = self._send(_body(body)).__await__()
         try:
             blocker = next(steps)
         except StopIteration:
