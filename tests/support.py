@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from skygate.app import create_app
+from skygate.gateway.server_protocol import HTTP_PROTOCOL
 from skygate.settings import Settings
 from skygate.store.migrate import upgrade
 from skygate_emulator.server import serve_in_thread
@@ -129,7 +130,8 @@ def running_gateway(settings: Settings, pki: TestPKI | None = None, port: int = 
     try:
         tls = {"ssl_cert": pki.cert_file, "ssl_key": pki.key_file} if pki else {}
         # As `skygate serve` runs it: no access log unless the settings ask.
-        with serve_in_thread(create_app(settings), port=port, access_log=settings.access_log, **tls) as bound:
+        with serve_in_thread(create_app(settings), port=port, access_log=settings.access_log, http=HTTP_PROTOCOL,
+                             **tls) as bound:  # fmt: skip
             scheme = "https" if pki else "http"
             verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(pki.ca_file)) if pki else True
             token = settings.admin_token.get_secret_value()

@@ -88,5 +88,7 @@ def test_tokens_hashes_and_fingerprints() -> None:
     assert hash_token(pepper_a, token) == hash_token(pepper_a, token)
     assert hash_token(pepper_a, token) != hash_token(pepper_b, token)
     assert token not in hash_token(pepper_a, token)
+    # Stored key hashes are HMAC-SHA-256 in hex: however it is computed, the value must not change.
+    assert hash_token(pepper_a, "sk-sg-abc") == "ee57c1e5854e8efeec681781d18d59c42d6971683a30efbcdadd009c92c12be0"
     assert re.fullmatch(r"hmac-sha256:[0-9a-f]{16}", secret_fingerprint(pepper_a, "secret"))
     assert secret_fingerprint(pepper_a, "secret") != secret_fingerprint(pepper_a, "secreT")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -30,8 +31,10 @@ def serve_in_thread(
     ssl_cert: Path | None = None,
     ssl_key: Path | None = None,
     access_log: bool = True,
+    **options: Any,
 ) -> Iterator[int]:
-    """Serve `app` with uvicorn on an ephemeral port in a daemon thread; yields the port."""
+    """Serve `app` with uvicorn on an ephemeral port in a daemon thread; yields the port. `options` go to
+    uvicorn's Config (the gateway's tests pass its server protocol)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.bind((host, port))
     port = int(sock.getsockname()[1])
@@ -43,6 +46,7 @@ def serve_in_thread(
         ssl_keyfile=ssl_key,
         timeout_graceful_shutdown=2,
         access_log=access_log,
+        **options,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -14,6 +14,7 @@ from skygate.app import create_app
 from skygate.cli.serve import prepare
 from skygate.domain.inputs import KeyCreate, OrgCreate, ProjectCreate, ProviderCreate
 from skygate.domain.records import Principal
+from skygate.gateway.server_protocol import HTTP_PROTOCOL
 from skygate.services import keys, orgs, providers
 from skygate.services.runtime import open_runtime
 from skygate.settings import Settings
@@ -90,4 +91,5 @@ Call a model through the gateway (Claude on the emulated Foundry resource, GPT f
                                messages=[{{"role": "user", "content": "hi"}}]).content[0].text)
   PY
 """)
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=settings.access_log)
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=settings.access_log,
+                    http=HTTP_PROTOCOL)  # fmt: skip

@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from skygate.errors import SkygateError
+from skygate.gateway.server_protocol import HTTP_PROTOCOL
 from skygate.observability.logging import configure_logging
 from skygate.services.master_keys import load_master_keys
 from skygate.settings import Settings
@@ -47,5 +48,5 @@ def serve(
     uvicorn.run(
         "skygate.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
         ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_config=None, proxy_headers=False,
-        access_log=settings.access_log,
+        access_log=settings.access_log, http=HTTP_PROTOCOL,
     )  # fmt: skip

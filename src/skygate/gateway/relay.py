@@ -6,8 +6,9 @@ upstream connection's read callback (`UpstreamResponse.relay`) through the trans
 server's `send`, whose first step — framing and the socket write — runs right there. No task wakes per chunk,
 no future, no generator. Only when the server holds a write back (its client reads slower than the upstream
 writes) does the rest of that send move to a task, and the upstream is paused until it has gone out. The
-client's departure is watched by one plain task that closes the upstream response, which ends the upstream
-stream at once rather than reading a generation nobody will see.
+client's departure closes the upstream response, which ends the upstream stream at once rather than reading a
+generation nobody will see: skygate's server protocol tells the relay (gateway/server_protocol.py); under any
+other server one plain task waits for it on `receive`.
 
 Under uvicorn (httptools) a plain stream's writes are as few as its reads: the head goes out with whatever came
 with the upstream's head, whole chunks go to the caller's socket as read (`Splice`), and the upstream's end with
@@ -69,8 +70,17 @@ class StreamRelay:
         self._catching_up: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        watcher = asyncio.get_running_loop().create_task(self._watch(receive))
-        watcher.add_done_callback(lambda task: task.cancelled() or task.exception())  # retrieved, never raised
+        told = server_cycle(send)  # with `on_caller_gone` under skygate's protocol: no task needed to hear of it
+        watcher = None
+        if told is not None and hasattr(told, "on_caller_gone"):
+            if told.disconnected:
+                self._caller_gone()  # gone before the upstream answered: nothing will tell us again
+            else:
+                told.on_caller_gone = self._caller_gone
+        else:
+            told = None
+            watcher = asyncio.get_running_loop().create_task(self._watch(receive))
+            watcher.add_done_callback(lambda task: task.cancelled() or task.exception())  # retrieved, never raised
         try:
             await self._start(send)
             reason = "no closing event"
@@ -101,7 +111,10 @@ class StreamRelay:
                 last = self._chain.close(reason) if self._chain is not None else b""
                 await send({"type": "http.response.body", "body": last, "more_body": False})
         finally:
-            watcher.cancel()
+            if watcher is not None:
+                watcher.cancel()
+            else:
+                told.on_caller_gone = None
             if self._catching_up is not None:
                 self._catching_up.cancel()
             await self._upstream.aclose()
@@ -197,8 +210,12 @@ class StreamRelay:
     async def _watch(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
+        self._caller_gone()
+
+    def _caller_gone(self) -> None:
+        """The caller has left (or, from `receive`, the response has ended): the upstream stream ends at once."""
         self._gone = True
-        await self._upstream.aclose()
+        self._upstream.close()
 
 
 def _framing_cycle(send: Send, started: bool) -> Any:

@@ -420,6 +420,9 @@ class UpstreamResponse:
         else:
             done.set_exception(exc)
 
-    async def aclose(self) -> None:
+    def close(self) -> None:
         """Done with this answer: one not read to its end closes its connection."""
         self._fail(UpstreamError("closed before the answer ended"))
+
+    async def aclose(self) -> None:
+        self.close()
