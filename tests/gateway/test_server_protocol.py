@@ -1,6 +1,6 @@
 """skygate's server protocol against uvicorn's own, on real servers and sockets: keep-alive connections close after
 the same idle time (swept, not timed one by one), pipelined requests are answered in order, and a caller leaving
-mid-stream ends the upstream stream at once — told by the protocol, or seen by the relay's task on `receive`."""
+ends the upstream stream at once — told by the protocol, or seen by the relay's task on `receive`."""
 
 from __future__ import annotations
 
@@ -36,11 +36,13 @@ async def _lifespan(receive: Any, send: Any) -> None:
 
 
 async def _hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers "at <path>"."""
     if scope["type"] == "lifespan":
         await _lifespan(receive, send)
         return
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
-    await send({"type": "http.response.body", "body": b"hi"})
+    body = f"at {scope['path']}".encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(body))]})
+    await send({"type": "http.response.body", "body": body})
 
 
 @contextmanager
@@ -52,7 +54,7 @@ def _connected(port: int) -> Iterator[socket.socket]:
 def _answers(sock: socket.socket, count: int) -> bytes:
     """Read until `count` whole answers of `_hello` have come."""
     data = b""
-    while data.count(b"\r\n\r\nhi") < count:
+    while data.count(b"\r\n\r\nat /") < count:
         more = sock.recv(65536)
         assert more, "the server closed the connection before answering"
         data += more
@@ -89,9 +91,10 @@ def test_an_idle_keep_alive_connection_closes_after_the_timeout_and_a_busy_one_s
 @PROTOCOLS
 def test_pipelined_requests_are_answered_in_order_on_one_connection(http: Any) -> None:
     with serve_in_thread(_hello, access_log=False, http=http) as port, _connected(port) as sock:
-        sock.sendall(GET * 3)
+        sock.sendall(b"".join(b"GET /%d HTTP/1.1\r\nhost: test\r\n\r\n" % n for n in (1, 2, 3)))
         data = _answers(sock, 3)
     assert data.count(ANSWER) == 3
+    assert data.index(b"at /1") < data.index(b"at /2") < data.index(b"at /3")
 
 
 @PROTOCOLS

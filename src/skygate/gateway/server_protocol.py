@@ -1,10 +1,11 @@
 """The HTTP/1.1 server protocol `skygate serve` runs: uvicorn's httptools protocol, less two costs of each request.
 
 - **Keep-alive.** uvicorn arms a timer when a response ends and cancels it when the next request comes: under
-  uvloop a libuv handle opened and closed per request, about 9 µs (docs/performance.md, "The server's
-  protocol"). Here a connection waiting for its next request is only noted with the time it went idle, and one
-  sweep per server, a fifth of the timeout apart, closes those idle for the whole timeout: a connection closes
-  between the timeout and 1.2 times it, where clients (which expire theirs sooner) never reuse it.
+  uvloop a libuv handle opened and closed per request, a few µs of each call (docs/performance.md, "The server's
+  protocol, and the key hash"). Here a connection waiting for its next request is only noted with the time it
+  went idle, and one sweep per server, a fifth of the timeout apart, closes those idle for the whole timeout: a
+  connection closes between the timeout and 1.2 times it, where clients (which expire theirs sooner) never reuse
+  it.
 - **A caller leaving.** uvicorn tells an ASGI app only through `receive`, so a stream kept a task waiting on it
   for its whole length. A cycle made here has `on_caller_gone`, which the stream relay sets and `connection_lost`
   calls (gateway/relay.py).
@@ -18,7 +19,7 @@ import asyncio
 import weakref
 from typing import Any
 
-__all__ = ["HTTP_PROTOCOL", "IdleSweep"]
+__all__ = ["HTTP_PROTOCOL"]
 
 
 class IdleSweep:
