@@ -77,6 +77,9 @@ class StreamRelay:
                 self._caller_gone()  # gone before the upstream answered: nothing will tell us again
             else:
                 told.on_caller_gone = self._caller_gone
+                # Only reading sees the caller leave, and uvicorn leaves it paused after a large body until the
+                # next `receive` (which the task used to call): resumed here, as that `receive` would.
+                told.flow.resume_reading()
         else:
             told = None
             watcher = asyncio.get_running_loop().create_task(self._watch(receive))

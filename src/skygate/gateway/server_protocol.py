@@ -10,8 +10,8 @@
   for its whole length. A cycle made here has `on_caller_gone`, which the stream relay sets and `connection_lost`
   calls (gateway/relay.py).
 
-Parsing, pipelining, flow control, `100 Continue` and shutdown stay uvicorn's, whose version is pinned below its
-next minor release (pyproject.toml). Without httptools, `HTTP_PROTOCOL` is uvicorn's own choice."""
+Parsing, pipelining, flow control, `100 Continue` and shutdown stay uvicorn's, whose version is pinned to one
+minor release (pyproject.toml). Without httptools, `HTTP_PROTOCOL` is uvicorn's own choice."""
 
 from __future__ import annotations
 
@@ -69,9 +69,10 @@ else:
             self._sweep.leave(self)  # (uvicorn's timer is never armed here)
 
         def on_headers_complete(self) -> None:
+            existing = self.cycle
             super().on_headers_complete()
             cycle: Any = self.cycle
-            if cycle is not None:
+            if cycle is not existing:  # (an upgrade makes none)
                 cycle.on_caller_gone = None  # a relay sets it for the length of its stream
 
         def on_response_complete(self) -> None:
