@@ -26,6 +26,7 @@ from typing import Any
 from starlette.types import Message, Receive, Scope, Send
 
 from skygate.gateway.server_cycle import end_response, server_cycle, start_head
+from skygate.gateway.server_protocol import tell_when_gone
 from skygate.gateway.splice import Caller
 from skygate.gateway.upstream import SSEDecoder, UpstreamError, UpstreamResponse
 from skygate.translate.errors import UnreadableAnswer
@@ -70,22 +71,13 @@ class StreamRelay:
         self._catching_up: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        told = server_cycle(send)  # with `on_caller_gone` under skygate's protocol: no task needed to hear of it
+        cycle = server_cycle(send)
         watcher = None
-        if told is not None and hasattr(told, "on_caller_gone"):
-            if told.disconnected:
-                self._caller_gone()  # gone before the upstream answered: nothing will tell us again
-            else:
-                told.on_caller_gone = self._caller_gone
-                # Only reading sees the caller leave, and uvicorn leaves it paused after a large body until the
-                # next `receive` (which the task used to call): resumed here, as that `receive` would.
-                told.flow.resume_reading()
-        else:
-            told = None
+        if not tell_when_gone(cycle, self._caller_gone):  # (skygate's protocol); elsewhere a task waits on `receive`
             watcher = asyncio.get_running_loop().create_task(self._watch(receive))
             watcher.add_done_callback(lambda task: task.cancelled() or task.exception())  # retrieved, never raised
         try:
-            await self._start(send)
+            await self._start(send, cycle)
             reason = "no closing event"
             try:
                 try:
@@ -117,24 +109,24 @@ class StreamRelay:
             if watcher is not None:
                 watcher.cancel()
             else:
-                told.on_caller_gone = None
+                cycle.on_caller_gone = None
             if self._catching_up is not None:
                 self._catching_up.cancel()
             await self._upstream.aclose()
 
-    async def _start(self, send: Send) -> None:
+    async def _start(self, send: Send, cycle: Any) -> None:
         """The response starts. When uvicorn's cycle is behind `send` and free to write, the head waits for what
         came with the upstream's head, to go out in the same write (one segment, one wake-up for the caller);
         otherwise `send` writes it. Either way, later chunks may go to the cycle's socket framed as they are."""
         self._send = send
-        cycle = _framing_cycle(send, started=False)
+        server, cycle = cycle, _framing_cycle(cycle, started=False)
         bodied = self._status >= 200 and self._status not in (204, 304)  # (others get no framing from uvicorn)
         if cycle is not None and bodied and not cycle.flow.write_paused and not cycle.disconnected:
             self._head = start_head(cycle, self._status, self._headers, chunked=True)
             self._cycle = cycle
             return
         await send({"type": "http.response.start", "status": self._status, "headers": self._headers})
-        self._cycle = _framing_cycle(send, started=True)
+        self._cycle = _framing_cycle(server, started=True)
 
     def _flush_head(self, body: bytes = b"") -> None:
         """The head, if it has not gone out yet, with `body` framed after it in the same write."""
@@ -221,11 +213,10 @@ class StreamRelay:
         self._upstream.close()
 
 
-def _framing_cycle(send: Send, started: bool) -> Any:
-    """uvicorn's httptools response cycle behind `send`, if it sends (or, not `started`, can send) chunked
+def _framing_cycle(cycle: Any, started: bool) -> Any:
+    """uvicorn's httptools response cycle (`server_cycle`), if it sends (or, not `started`, can send) chunked
     (HTTP/1.1, not a HEAD): its socket can take the upstream's chunks as they are. Anything else gets every piece
     via `send`."""
-    cycle = server_cycle(send)
     if cycle is None or cycle.response_started is not started:
         return None
     if started:

@@ -7,8 +7,8 @@
   connection closes between the timeout and 1.2 times it, where clients (which expire theirs sooner) never reuse
   it.
 - **A caller leaving.** uvicorn tells an ASGI app only through `receive`, so a stream kept a task waiting on it
-  for its whole length. A cycle made here has `on_caller_gone`, which the stream relay sets and `connection_lost`
-  calls (gateway/relay.py).
+  for its whole length. A cycle made here has `on_caller_gone`, which `tell_when_gone` sets (for the stream relay,
+  gateway/relay.py) and `connection_lost` calls.
 
 Parsing, pipelining, flow control, `100 Continue` and shutdown stay uvicorn's, whose version is pinned to one
 minor release (pyproject.toml). Without httptools, `HTTP_PROTOCOL` is uvicorn's own choice."""
@@ -17,9 +17,26 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["HTTP_PROTOCOL"]
+__all__ = ["HTTP_PROTOCOL", "tell_when_gone"]
+
+
+def tell_when_gone(cycle: Any, gone: Callable[[], None]) -> bool:
+    """Have `gone` called when the caller of uvicorn's response `cycle` leaves (at once if it has): True for a
+    cycle of this protocol, which the caller then clears (`cycle.on_caller_gone = None`) when done; False for any
+    other (or None), whose app must watch `receive`."""
+    if cycle is None or not hasattr(cycle, "on_caller_gone"):
+        return False
+    if cycle.disconnected:
+        gone()  # gone already: `connection_lost` will not come again
+        return True
+    cycle.on_caller_gone = gone
+    # Only reading sees the caller leave, and uvicorn leaves it paused after a body over 64 KB until the next
+    # `receive`: resumed here, as that `receive` would.
+    cycle.flow.resume_reading()
+    return True
 
 
 class IdleSweep:
